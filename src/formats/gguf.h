@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -145,6 +146,19 @@ class GgufWriter {
   // A tensor whose bytes the writer owns.
   void AddTensor(std::string name, TensorType type, std::vector<uint64_t> ne,
                  std::vector<uint8_t> bytes);
+
+  // A tensor whose bytes are produced while the file is written: `fill` gets a zeroed
+  // buffer of exactly the tensor's byte size, so a multi-gigabyte model never sits in
+  // memory whole. A failing fill aborts the write (no file is left behind).
+  using FillFn = std::function<Status(std::span<uint8_t> out)>;
+  void AddTensorFill(std::string name, TensorType type, std::vector<uint64_t> ne, FillFn fill);
+
+  // Called after each tensor is written with (tensors done, tensor count, bytes done,
+  // total tensor bytes), e.g. for a progress bar.
+  using ProgressFn = std::function<void(size_t, size_t, uint64_t, uint64_t)>;
+  void SetProgress(ProgressFn progress);
+
+  size_t tensor_count() const;
 
   // Writes the file atomically. Refuses (kInvalidArgument) to write onto `refuse_path`
   // when given (the input of a rewrite), comparing by file identity, not name.
