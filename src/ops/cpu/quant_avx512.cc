@@ -1,0 +1,7 @@
+#include "ops/cpu/dispatch.h"
+
+namespace md::cpu {
+
+void AddAvx512Kernels(KernelTable* t) {}
+
+}  // namespace md::cpu
