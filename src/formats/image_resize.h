@@ -1,0 +1,32 @@
+// Resampling of 8-bit RGB pictures with the semantics of Pillow's LANCZOS filter.
+//
+// Used twice: to scale large uploads down to max_image_size, and for the official 2025
+// overlap-crop preprocessing, whose goldens were made with Pillow 9.4
+// `Image.resize(size, LANCZOS)`. Our implementation reproduces Pillow's arithmetic:
+// separable Lanczos-3 whose support widens with the downscale factor, pixel centres at
+// +0.5, coefficients normalised in double then rounded to 22-bit fixed point, horizontal
+// pass first, each pass rounded and clamped to 0..255.
+#pragma once
+
+#include "formats/image_decode.h"
+
+namespace md {
+
+// Resizes `src` to out_width x out_height (both >= 1) as Pillow's LANCZOS does. Aspect
+// ratio is not preserved; the caller chooses the size. A same-size call copies.
+RgbImage ResizeLanczos(const RgbImage& src, int out_width, int out_height);
+
+// Scales `src` down to out_width x out_height for max_image_size: where the factor is
+// 2 or more, an integer box average first (as libvips' shrink and Pillow's reducing_gap
+// 2.0 do: fast and alias-free), then ResizeLanczos for the rest. Not Pillow-exact.
+RgbImage ResizeDown(const RgbImage& src, int out_width, int out_height);
+
+// Box average over factor_x x factor_y blocks (edge blocks average what they cover).
+RgbImage ReduceBox(const RgbImage& src, int factor_x, int factor_y);
+
+// Size after scaling so that the longest side is `max_side`, keeping the aspect ratio
+// (the shorter side rounded to nearest, at least 1). Returns the input size when the
+// longest side is already <= max_side or max_side <= 0.
+void FitLongestSide(int width, int height, int max_side, int* out_width, int* out_height);
+
+}  // namespace md
