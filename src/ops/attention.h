@@ -1,0 +1,41 @@
+// Multi-head scaled dot-product attention over a key/value cache, blocked: each task
+// takes one head and a block of queries, computes the score block Q·Kᵀ with the F32
+// dot kernel, softmax, then P·V, entirely in per-thread scratch. Used for the 729-patch
+// vision pass (no mask), the text prefill (causal) and single-token decode.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/tensor_type.h"
+
+namespace md {
+
+class ThreadPool;
+
+struct AttentionScratch {
+  std::vector<float> buf;  // per-thread slices
+  int64_t per_thread = 0;
+  // Sizes the scratch for `threads` threads, up to n_kv keys of head_dim.
+  void Reserve(int threads, int64_t max_kv, int head_dim);
+};
+
+struct AttentionShape {
+  int n_head = 0;
+  int n_head_kv = 0;  // heads of K/V; query head h uses kv head h / (n_head / n_head_kv)
+  int head_dim = 0;
+  float scale = 1.0f;  // applied to the scores before softmax
+  bool causal = false;
+};
+
+// q: n_q rows of q_stride floats (head h at h * head_dim). k, v: n_kv rows of kv_stride
+// elements of kv_type (F32 or F16), kv head g at g * head_dim. Query i sits at position
+// q_pos0 + i; with `causal` it sees keys 0..q_pos0 + i, otherwise all n_kv keys.
+// out: n_q rows of out_stride floats. With F16 K/V the queries and probabilities are
+// rounded to F16 before their products, as llama.cpp's non-flash CPU path does.
+void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, const void* v,
+               TensorType kv_type, int64_t kv_stride, int64_t n_kv, int64_t q_pos0,
+               const AttentionShape& shape, float* out, int64_t out_stride, ThreadPool& pool,
+               AttentionScratch& scratch);
+
+}  // namespace md

@@ -1,0 +1,89 @@
+#include "ops/matmul.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/check.h"
+#include "ops/cpu/dispatch.h"
+#include "ops/cpu/gemm_f32.h"
+#include "ops/quant.h"
+#include "ops/thread_pool.h"
+
+namespace md {
+
+namespace {
+
+// Rows of W and tokens handled by one task. The weight block (kRowBlock rows) stays in
+// L1/L2 while it meets every token of the block.
+constexpr int64_t kRowBlock = 16;
+constexpr int64_t kTokenBlock = 64;
+
+}  // namespace
+
+size_t ActivationRowBytes(TensorType weight_type, int64_t n_in) {
+  if (weight_type == TensorType::kF32) return static_cast<size_t>(n_in) * sizeof(float);
+  return RowBytes(ActivationType(weight_type), static_cast<uint64_t>(n_in));
+}
+
+void MatmulScratch::Reserve(TensorType type, int64_t n_in, int64_t n_tokens) {
+  if (type == TensorType::kF32) return;
+  const size_t need = ActivationRowBytes(type, n_in) * static_cast<size_t>(n_tokens);
+  if (act.size() < need) act.resize(need);
+}
+
+void MatMul(const Tensor& w, const float* bias, const float* x, int64_t x_stride,
+            int64_t n_tokens, float* y, int64_t y_stride, ThreadPool& pool,
+            MatmulScratch& scratch) {
+  const int64_t n_in = w.cols();
+  const int64_t n_out = w.rows();
+  MD_CHECK(w.present());
+  if (n_tokens <= 0 || n_out <= 0) return;
+
+  const int64_t row_blocks = (n_out + kRowBlock - 1) / kRowBlock;
+  const int64_t tok_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
+
+  if (w.type == TensorType::kF32) {
+    const GemmF32Fn gemm = ActiveGemmF32();
+    pool.ParallelFor(row_blocks * tok_blocks, 1, [&](int64_t b0, int64_t b1, int) {
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t r0 = (b % row_blocks) * kRowBlock;
+        const int64_t t0 = (b / row_blocks) * kTokenBlock;
+        const int64_t nr = std::min(kRowBlock, n_out - r0);
+        const int64_t nt = std::min(kTokenBlock, n_tokens - t0);
+        gemm(n_in, w.f32() + r0 * n_in, n_in, nr, x + t0 * x_stride, x_stride, nt,
+             y + t0 * y_stride + r0, y_stride);
+      }
+    });
+  } else {
+    const size_t act_bytes = ActivationRowBytes(w.type, n_in);
+    scratch.Reserve(w.type, n_in, n_tokens);
+    uint8_t* act = scratch.act.data();
+    pool.ParallelFor(n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) {
+        QuantizeActivationRow(w.type, x + t * x_stride, act + t * act_bytes, n_in);
+      }
+    });
+    const cpu::KernelTable& k = cpu::Kernels(cpu::ActiveKernelSet());
+    const cpu::VecDotRowsFn rows_fn = k.vec_dot_rows[static_cast<uint32_t>(w.type)];
+    MD_CHECK(rows_fn != nullptr);
+    const size_t w_stride = w.row_bytes();
+    pool.ParallelFor(row_blocks * tok_blocks, 1, [&](int64_t b0, int64_t b1, int) {
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t r0 = (b % row_blocks) * kRowBlock;
+        const int64_t t0 = (b / row_blocks) * kTokenBlock;
+        const int64_t nr = std::min(kRowBlock, n_out - r0);
+        const int64_t nt = std::min(kTokenBlock, n_tokens - t0);
+        rows_fn(n_in, w.row(r0), w_stride, nr, act + t0 * act_bytes, act_bytes, nt,
+                y + t0 * y_stride + r0, static_cast<size_t>(y_stride));
+      }
+    });
+  }
+  if (bias != nullptr) {
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      float* yr = y + t * y_stride;
+      for (int64_t r = 0; r < n_out; ++r) yr[r] += bias[r];
+    }
+  }
+}
+
+}  // namespace md
