@@ -3,6 +3,7 @@
 // default or explicit bit masks; bottom-up and top-down. Every offset and size is checked
 // against the file before it is read. RLE-compressed and embedded JPEG/PNG BMPs are
 // refused with a message (rare today; every editor can save them uncompressed).
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -108,7 +109,7 @@ Status DecodeBmp(std::span<const uint8_t> b, const DecodeContext& ctx, FormatRes
     masks[3] = Le32(&b[14 + 52]);  // v3+ headers may declare alpha even for BI_RGB
   }
   out->had_alpha = masks[3] != 0;
-  if (masks[0] == 0 && masks[1] == 0 && masks[2] == 0) {
+  if ((bpp == 16 || bpp == 32) && masks[0] == 0 && masks[1] == 0 && masks[2] == 0) {
     return DataLoss("corrupt BMP: all colour bit masks are zero");
   }
   const Channel ch[3] = {Channel(masks[0]), Channel(masks[1]), Channel(masks[2])};
@@ -119,6 +120,9 @@ Status DecodeBmp(std::span<const uint8_t> b, const DecodeContext& ctx, FormatRes
     const uint32_t max_colors = 1u << bpp;
     uint32_t n = colors_used == 0 ? max_colors : std::min(colors_used, max_colors);
     const size_t entry = core ? 3 : 4;
+    // Writers (OS/2 ones in particular) often store fewer entries than 2^bpp; the table
+    // then ends where the pixels start.
+    if (pixel_offset >= palette_at) n = std::min<uint64_t>(n, (pixel_offset - palette_at) / entry);
     if (palette_at + n * entry > b.size()) return DataLoss("truncated BMP: the colour table is cut off");
     palette.resize(static_cast<size_t>(max_colors) * 3, 0);
     for (uint32_t i = 0; i < n; ++i) {
