@@ -11,21 +11,24 @@
 #include <cstdint>
 #include <cstring>
 
+// The functions are `static inline`, not `inline`: the per-ISA kernel files
+// (*_avx2.cc, *_avx512.cc) include this header under wider instruction-set flags, and
+// with external linkage the linker could keep such a copy for callers on any CPU.
 namespace md {
 
-inline uint32_t F32Bits(float f) {
+static inline uint32_t F32Bits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, sizeof u);
   return u;
 }
 
-inline float F32FromBits(uint32_t u) {
+static inline float F32FromBits(uint32_t u) {
   float f;
   std::memcpy(&f, &u, sizeof f);
   return f;
 }
 
-inline uint16_t F32ToF16(float f) {
+static inline uint16_t F32ToF16(float f) {
   const uint32_t bits = F32Bits(f);
   const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   const uint32_t x = bits & 0x7FFFFFFFu;
@@ -50,7 +53,7 @@ inline uint16_t F32ToF16(float f) {
   return sign | static_cast<uint16_t>((r - 0x38000000u) >> 13);
 }
 
-inline float F16ToF32(uint16_t h) {
+static inline float F16ToF32(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exp = (h >> 10) & 0x1Fu;
   uint32_t mant = h & 0x3FFu;
@@ -68,12 +71,12 @@ inline float F16ToF32(uint16_t h) {
   return F32FromBits(sign | (e << 23) | ((mant & 0x3FFu) << 13));
 }
 
-inline uint16_t F32ToBF16(float f) {
+static inline uint16_t F32ToBF16(float f) {
   const uint32_t bits = F32Bits(f);
   if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
   return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
 }
 
-inline float BF16ToF32(uint16_t b) { return F32FromBits(static_cast<uint32_t>(b) << 16); }
+static inline float BF16ToF32(uint16_t b) { return F32FromBits(static_cast<uint32_t>(b) << 16); }
 
 }  // namespace md

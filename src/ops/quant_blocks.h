@@ -99,21 +99,22 @@ static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
 
+// static: see ops/fp16.h (these are compiled into the per-ISA files too).
 template <typename T>
-inline T Load(const uint8_t* p) {
+static inline T Load(const uint8_t* p) {
   T v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 template <typename T>
-inline void Store(uint8_t* p, T v) {
+static inline void Store(uint8_t* p, T v) {
   std::memcpy(p, &v, sizeof v);
 }
-inline float LoadF16(const uint8_t* p) { return F16ToF32(Load<uint16_t>(p)); }
-inline void StoreF16(uint8_t* p, float f) { Store<uint16_t>(p, F32ToF16(f)); }
+static inline float LoadF16(const uint8_t* p) { return F16ToF32(Load<uint16_t>(p)); }
+static inline void StoreF16(uint8_t* p, float f) { Store<uint16_t>(p, F32ToF16(f)); }
 
 // The 6-bit (scale, min) pair of sub-block j (0..7) of a Q4_K/Q5_K super-block.
-inline void KScaleMin(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {
+static inline void KScaleMin(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {
   if (j < 4) {
     *sc = q[j] & 63;
     *mn = q[j + 4] & 63;
@@ -124,7 +125,7 @@ inline void KScaleMin(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {
 }
 
 // Signed 6-bit scale j (0..15) of a Q3_K super-block.
-inline int Q3KScale(int j, const uint8_t* s) {
+static inline int Q3KScale(int j, const uint8_t* s) {
   const int lo4 = (j < 8) ? (s[j] & 0xF) : (s[j - 8] >> 4);
   const int hi2 = (s[8 + (j % 4)] >> (2 * (j / 4))) & 3;
   return (lo4 | (hi2 << 4)) - 32;

@@ -20,7 +20,7 @@ float VecDot(TensorType weight_type, const void* w, const void* a, int64_t n);
 
 // ggml's nearest_int: round half to even through the 1.5*2^23 trick, including its
 // behaviour outside |f| <= 2^22 (so our bytes match for any input).
-inline int NearestInt(float f) {
+static inline int NearestInt(float f) {
   float v = f + 12582912.f;
   int i;
   __builtin_memcpy(&i, &v, sizeof i);
