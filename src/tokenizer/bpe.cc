@@ -1,6 +1,7 @@
 #include "tokenizer/bpe.h"
 
 #include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 #include "tokenizer/unicode.h"
@@ -39,14 +40,6 @@ inline uint64_t HashKey(uint64_t key) {
   key ^= key >> 32;
   return key;
 }
-
-// Min-heap order: lower rank first, then the leftmost pair.
-struct LaterCandidate {
-  bool operator()(const BpeModel::Candidate& a, const BpeModel::Candidate& b) const {
-    if (a.rank != b.rank) return a.rank > b.rank;
-    return a.left > b.left;
-  }
-};
 
 }  // namespace
 
@@ -172,34 +165,45 @@ void BpeModel::EncodeWord(std::string_view word, Scratch* work, std::vector<int3
   nodes.resize(n);
   heap.clear();
   for (int32_t i = 0; i < n; ++i) nodes[i] = {s[i], i - 1, i + 1 < n ? i + 1 : -1};
-
-  auto push_pair = [&](int32_t left, int32_t right) {
-    if (left < 0 || right < 0) return;
-    const MergeSlot* m = FindMerge(nodes[left].sym, nodes[right].sym);
-    if (m == nullptr) return;
-    heap.push_back({m->rank, left, right, nodes[left].sym, nodes[right].sym});
-    std::push_heap(heap.begin(), heap.end(), LaterCandidate());
+  // std::*_heap build a max-heap; with greater<> the smallest key is on top.
+  const std::greater<uint64_t> later;
+  auto key = [](uint32_t rank, int32_t left) {
+    return (static_cast<uint64_t>(rank) << 32) | static_cast<uint32_t>(left);
   };
   for (int32_t i = 0; i + 1 < n; ++i) {
     const MergeSlot* m = FindMerge(nodes[i].sym, nodes[i + 1].sym);
-    if (m != nullptr) heap.push_back({m->rank, i, i + 1, nodes[i].sym, nodes[i + 1].sym});
+    if (m != nullptr) heap.push_back(key(m->rank, i));
   }
-  std::make_heap(heap.begin(), heap.end(), LaterCandidate());
+  std::make_heap(heap.begin(), heap.end(), later);
+  work->pairs_queued += heap.size();
+  auto push_pair = [&](int32_t left) {
+    if (left < 0) return;
+    const int32_t right = nodes[left].next;
+    if (right < 0) return;
+    const MergeSlot* m = FindMerge(nodes[left].sym, nodes[right].sym);
+    if (m == nullptr) return;
+    heap.push_back(key(m->rank, left));
+    std::push_heap(heap.begin(), heap.end(), later);
+    ++work->pairs_queued;
+  };
 
   while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), LaterCandidate());
-    const Candidate c = heap.back();
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const uint64_t top = heap.back();
     heap.pop_back();
-    Node& l = nodes[c.left];
-    Node& r = nodes[c.right];
-    // Stale entries: one side was absorbed or has grown since the pair was queued.
-    if (l.sym != c.left_sym || r.sym != c.right_sym || l.next != c.right) continue;
-    l.sym = FindMerge(c.left_sym, c.right_sym)->result;
+    const int32_t left = static_cast<int32_t>(top & 0xFFFFFFFFu);
+    const uint32_t rank = static_cast<uint32_t>(top >> 32);
+    Node& l = nodes[left];
+    if (l.sym < 0 || l.next < 0) continue;  // absorbed, or nothing on its right now
+    Node& r = nodes[l.next];
+    const MergeSlot* m = FindMerge(l.sym, r.sym);
+    if (m == nullptr || m->rank != rank) continue;  // stale: the pair has changed
+    l.sym = m->result;
     l.next = r.next;
-    if (r.next >= 0) nodes[r.next].prev = c.left;
+    if (r.next >= 0) nodes[r.next].prev = left;
     r.sym = -1;
-    push_pair(l.prev, c.left);
-    push_pair(c.left, l.next);
+    push_pair(l.prev);
+    push_pair(left);
   }
   for (int32_t i = 0; i >= 0; i = nodes[i].next) EmitSymbol(nodes[i].sym, out);
 }

@@ -39,20 +39,19 @@ class BpeModel {
   size_t num_symbols() const { return sym_token_.size(); }
 
   struct Node {
-    int32_t sym;
+    int32_t sym;   // -1 once absorbed into its left neighbour
     int32_t prev;
     int32_t next;
   };
-  struct Candidate {
-    uint32_t rank;
-    int32_t left;
-    int32_t right;
-    int32_t left_sym;
-    int32_t right_sym;
-  };
   struct Scratch {
     std::vector<Node> nodes;
-    std::vector<Candidate> heap;
+    // Queued pairs as (rank << 32 | left position), smallest first: the order of
+    // llama.cpp's queue (lowest rank, then leftmost). The right side and the symbols
+    // are not stored: a queued pair is still valid exactly when the pair now at `left`
+    // has that rank, because each distinct pair has its own rank and a symbol only
+    // changes by growing.
+    std::vector<uint64_t> heap;
+    uint64_t pairs_queued = 0;  // total pushes, for tests that bound the work
   };
 
  private:

@@ -9,6 +9,7 @@
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/special_matcher.h"
 #include "tokenizer/unicode.h"
+#include "tokenizer/word_cache.h"
 
 namespace md {
 namespace {
@@ -18,11 +19,6 @@ constexpr std::string_view kEndMarkers[] = {
     "<|endoftext|>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|end_of_text|>",
     "<EOT>",
 };
-
-// Words longer than this are not cached (they are rare, and would fill the cache).
-constexpr size_t kMaxCachedWordBytes = 64;
-// The cache is emptied when it holds this many words, so memory stays bounded.
-constexpr size_t kMaxCachedWords = 1 << 16;
 
 // NORMAL token text -> bytes, as llama.cpp's llama_decode_text does: each code point
 // maps back to its byte; one outside the alphabet is written out as a marker.
@@ -64,7 +60,7 @@ struct Tokenizer::Impl {
   std::unordered_set<int32_t> eog;
 
   mutable std::mutex cache_mu;
-  mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
+  mutable WordCache cache;
 
   // Scratch for one Encode call.
   struct Work {
@@ -220,17 +216,12 @@ void Tokenizer::EncodeAppend(std::string_view text, bool parse_special,
       const std::string_view word = bytes.substr(byte_pos, nbytes);
       cp_pos += len;
       byte_pos += nbytes;
-      if (cache != nullptr && word.size() <= kMaxCachedWordBytes) {
-        std::string key(word);
-        auto it = cache->find(key);
-        if (it != cache->end()) {
-          out->insert(out->end(), it->second.begin(), it->second.end());
-          continue;
-        }
+      if (cache != nullptr && word.size() <= WordCache::kMaxWordBytes) {
+        const uint64_t hash = WordCache::Hash(word);
+        if (cache->Lookup(word, hash, out)) continue;
         const size_t first = out->size();
         impl.bpe.EncodeWord(word, &work.bpe, out);
-        if (cache->size() >= kMaxCachedWords) cache->clear();
-        cache->emplace(std::move(key), std::vector<int32_t>(out->begin() + first, out->end()));
+        cache->Insert(word, hash, out->data() + first, out->size() - first);
       } else {
         impl.bpe.EncodeWord(word, &work.bpe, out);
       }
