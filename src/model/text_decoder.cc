@@ -15,8 +15,8 @@ KvCache::KvCache(const TextConfig& c, int capacity, TensorType type)
     : type_(type), capacity_(capacity), n_layer_(c.n_layer), kv_dim_(c.kv_dim()) {
   MD_CHECK(type == TensorType::kF32 || type == TensorType::kF16);
   layer_bytes_ = static_cast<size_t>(capacity) * kv_dim_ * elem_bytes();
-  k_.resize(layer_bytes_ * n_layer_);
-  v_.resize(layer_bytes_ * n_layer_);
+  k_.reset(new uint8_t[layer_bytes_ * n_layer_]);
+  v_.reset(new uint8_t[layer_bytes_ * n_layer_]);
 }
 
 void KvCache::CopyPrefix(const KvCache& other, int n) {

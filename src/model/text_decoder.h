@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model/weights.h"
@@ -22,11 +23,12 @@ class KvCache {
   TensorType type() const { return type_; }
   int capacity() const { return capacity_; }
   size_t elem_bytes() const { return type_ == TensorType::kF16 ? 2 : 4; }
-  uint8_t* k(int layer) { return k_.data() + layer * layer_bytes_; }
-  uint8_t* v(int layer) { return v_.data() + layer * layer_bytes_; }
-  const uint8_t* k(int layer) const { return k_.data() + layer * layer_bytes_; }
-  const uint8_t* v(int layer) const { return v_.data() + layer * layer_bytes_; }
-  size_t memory_bytes() const { return k_.size() + v_.size(); }
+  uint8_t* k(int layer) { return k_.get() + layer * layer_bytes_; }
+  uint8_t* v(int layer) { return v_.get() + layer * layer_bytes_; }
+  const uint8_t* k(int layer) const { return k_.get() + layer * layer_bytes_; }
+  const uint8_t* v(int layer) const { return v_.get() + layer * layer_bytes_; }
+  // Bytes reserved (pages are only touched, and so resident, as positions are used).
+  size_t memory_bytes() const { return 2 * layer_bytes_ * n_layer_; }
   // Copies positions [0, n) of every layer from `other` (same config and type).
   void CopyPrefix(const KvCache& other, int n);
 
@@ -36,7 +38,8 @@ class KvCache {
   int n_layer_;
   int kv_dim_;
   size_t layer_bytes_;
-  std::vector<uint8_t> k_, v_;
+  // Not value-initialised: untouched pages of a long context cost no memory.
+  std::unique_ptr<uint8_t[]> k_, v_;
 };
 
 // Copies of block-0 and final tensors for golden tests (llama.cpp's callback names).
