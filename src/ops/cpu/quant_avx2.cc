@@ -35,6 +35,9 @@ inline int HSumI32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
+// One fp16 scale through F16C (exact, and much cheaper than the integer conversion).
+inline float H(const uint8_t* p) { return _cvtsh_ss(Load<uint16_t>(p)); }
+
 inline __m256i Load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline __m128i Load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 
@@ -85,6 +88,7 @@ inline float Q8Block32(const float* x, uint8_t* d_out, int8_t* qs, int* sum) {
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
   __m256 v[4];
   __m256 amax = _mm256_setzero_ps();
+  #pragma GCC unroll 8
   for (int k = 0; k < 4; ++k) {
     v[k] = _mm256_loadu_ps(x + 8 * k);
     amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, v[k]));
@@ -98,6 +102,7 @@ inline float Q8Block32(const float* x, uint8_t* d_out, int8_t* qs, int* sum) {
   StoreF16(d_out, d);
   const __m256 vid = _mm256_set1_ps(id);
   __m256i q[4];
+  #pragma GCC unroll 8
   for (int k = 0; k < 4; ++k) q[k] = _mm256_cvttps_epi32(RoundHalfAway(_mm256_mul_ps(v[k], vid)));
   if (sum != nullptr) *sum = HSumI32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
   // Pack 32 int32 -> 32 int8 in order (packs work per 128-bit lane; fix with a permute).
@@ -158,6 +163,7 @@ void QuantizeQ8_K(const float* x, void* dst, int64_t n) {
     int16_t bsums[16];
     for (int k = 0; k < kQK_K; k += 32) {
       __m256i q[4];
+      #pragma GCC unroll 8
       for (int j = 0; j < 4; ++j) {
         // cvtps rounds half to even, as nearest_int does.
         q[j] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * j), vis)),
@@ -190,16 +196,19 @@ template <int NA>
 void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   const float* x = reinterpret_cast<const float*>(w);
   __m256 acc[NA][2];
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c][0] = acc[c][1] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 w0 = _mm256_loadu_ps(x + i), w1 = _mm256_loadu_ps(x + i + 8);
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float* y = reinterpret_cast<const float*>(a[c]);
       acc[c][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(y + i), acc[c][0]);
       acc[c][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(y + i + 8), acc[c][1]);
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     const float* y = reinterpret_cast<const float*>(a[c]);
     float s = HSum(_mm256_add_ps(acc[c][0], acc[c][1]));
@@ -211,19 +220,22 @@ void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
 template <int NA>
 void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA][2];
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c][0] = acc[c][1] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 w0 = _mm256_cvtph_ps(Load128(w + 2 * i));
     const __m256 w1 = _mm256_cvtph_ps(Load128(w + 2 * i + 16));
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       acc[c][0] = _mm256_fmadd_ps(w0, _mm256_cvtph_ps(Load128(a[c] + 2 * i)), acc[c][0]);
       acc[c][1] = _mm256_fmadd_ps(w1, _mm256_cvtph_ps(Load128(a[c] + 2 * i + 16)), acc[c][1]);
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     float s = HSum(_mm256_add_ps(acc[c][0], acc[c][1]));
-    for (int64_t k = i; k < n; ++k) s += LoadF16(w + 2 * k) * LoadF16(a[c] + 2 * k);
+    for (int64_t k = i; k < n; ++k) s += H(w + 2 * k) * H(a[c] + 2 * k);
     out[c] = s;
   }
 }
@@ -235,12 +247,15 @@ inline __m256 Bf16x8(const uint8_t* p) {
 template <int NA>
 void DotBF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 w0 = Bf16x8(w + 2 * i);
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) acc[c] = _mm256_fmadd_ps(w0, Bf16x8(a[c] + 2 * i), acc[c]);
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     float s = HSum(acc[c]);
     for (int64_t k = i; k < n; ++k) {
@@ -255,42 +270,49 @@ void DotBF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
 template <int NA>
 void DotQ8_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ8_0);
     const __m256i qw = Load256(wb + 2);
     const __m256i aw = _mm256_sign_epi8(qw, qw);
-    const float dw = LoadF16(wb);
+    const float dw = H(wb);
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
       const __m256i s = DotS8(aw, qw, Load256(ab + 2));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * LoadF16(ab)), acc[c]);
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
 }
 
 template <int NA>
 void DotQ4_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ4_0);
     const __m256i qw = _mm256_sub_epi8(Nibbles32(wb + 2), _mm256_set1_epi8(8));
     const __m256i aw = _mm256_sign_epi8(qw, qw);
-    const float dw = LoadF16(wb);
+    const float dw = H(wb);
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
       const __m256i s = DotS8(aw, qw, Load256(ab + 2));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * LoadF16(ab)), acc[c]);
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
 }
 
 template <int NA>
 void DotQ5_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ5_0);
@@ -298,13 +320,15 @@ void DotQ5_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const __m256i hi = _mm256_andnot_si256(BitsToBytes(Load<uint32_t>(wb + 2)), _mm256_set1_epi8(0x10));
     const __m256i qw = _mm256_sub_epi8(Nibbles32(wb + 6), hi);
     const __m256i aw = _mm256_sign_epi8(qw, qw);
-    const float dw = LoadF16(wb);
+    const float dw = H(wb);
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
       const __m256i s = DotS8(aw, qw, Load256(ab + 2));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * LoadF16(ab)), acc[c]);
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
 }
 
@@ -312,18 +336,21 @@ template <int NA>
 void DotQ4_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
   float mins[NA] = {};
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ4_1);
     const __m256i qw = Nibbles32(wb + 4);
-    const float dw = LoadF16(wb), mw = LoadF16(wb + 2);
+    const float dw = H(wb), mw = H(wb + 2);
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_1);
       const __m256i s = DotU8(qw, Load256(ab + 4));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * LoadF16(ab)), acc[c]);
-      mins[c] += mw * LoadF16(ab + 2);
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
+      mins[c] += mw * H(ab + 2);
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) + mins[c];
 }
 
@@ -331,19 +358,22 @@ template <int NA>
 void DotQ5_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
   float mins[NA] = {};
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ5_1);
     const __m256i hi = _mm256_and_si256(BitsToBytes(Load<uint32_t>(wb + 4)), _mm256_set1_epi8(0x10));
     const __m256i qw = _mm256_or_si256(Nibbles32(wb + 8), hi);
-    const float dw = LoadF16(wb), mw = LoadF16(wb + 2);
+    const float dw = H(wb), mw = H(wb + 2);
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_1);
       const __m256i s = DotU8(qw, Load256(ab + 4));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * LoadF16(ab)), acc[c]);
-      mins[c] += mw * LoadF16(ab + 2);
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
+      mins[c] += mw * H(ab + 2);
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) + mins[c];
 }
 
@@ -364,6 +394,7 @@ template <int NA>
 void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
   float mins_acc[NA] = {};
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
@@ -371,16 +402,19 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     uint8_t sm[16];
     UnpackKScales(wb + offsetof(BlockQ4_K, scales), sm);
     const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
-    const float d = LoadF16(wb), dmin = LoadF16(wb + 2);
+    const float d = H(wb), dmin = H(wb + 2);
     __m256i sumi[NA];
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) sumi[c] = _mm256_setzero_si256();
     const uint8_t* q = wb + offsetof(BlockQ4_K, qs);
+    #pragma GCC unroll 8
     for (int ch = 0; ch < 4; ++ch) {
       const __m256i bytes = Load256(q + 32 * ch);
       const __m256i lo = _mm256_and_si256(bytes, m4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m4);
       const __m256i s_lo = _mm256_set1_epi16(sm[2 * ch]);
       const __m256i s_hi = _mm256_set1_epi16(sm[2 * ch + 1]);
+      #pragma GCC unroll 8
       for (int c = 0; c < NA; ++c) {
         const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 64 * ch;
         const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(q8)), s_lo);
@@ -388,6 +422,7 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p_lo, p_hi));
       }
     }
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
       const float dy = Load<float>(ab);
@@ -395,6 +430,7 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
       mins_acc[c] += dmin * dy * static_cast<float>(MinsDotBsums(mins16, ab));
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) - mins_acc[c];
 }
 
@@ -402,6 +438,7 @@ template <int NA>
 void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
   float mins_acc[NA] = {};
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i one = _mm256_set1_epi8(1);
@@ -410,11 +447,13 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     uint8_t sm[16];
     UnpackKScales(wb + offsetof(BlockQ5_K, scales), sm);
     const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
-    const float d = LoadF16(wb), dmin = LoadF16(wb + 2);
+    const float d = H(wb), dmin = H(wb + 2);
     const __m256i qh = Load256(wb + offsetof(BlockQ5_K, qh));
     __m256i sumi[NA];
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) sumi[c] = _mm256_setzero_si256();
     const uint8_t* q = wb + offsetof(BlockQ5_K, qs);
+    #pragma GCC unroll 8
     for (int ch = 0; ch < 4; ++ch) {
       const __m256i bytes = Load256(q + 32 * ch);
       const __m256i hb_lo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * ch), one);
@@ -424,6 +463,7 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
                                          _mm256_slli_epi16(hb_hi, 4));
       const __m256i s_lo = _mm256_set1_epi16(sm[2 * ch]);
       const __m256i s_hi = _mm256_set1_epi16(sm[2 * ch + 1]);
+      #pragma GCC unroll 8
       for (int c = 0; c < NA; ++c) {
         const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 64 * ch;
         const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(q8)), s_lo);
@@ -431,6 +471,7 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p_lo, p_hi));
       }
     }
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
       const float dy = Load<float>(ab);
@@ -438,28 +479,32 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
       mins_acc[c] += dmin * dy * static_cast<float>(MinsDotBsums(mins16, ab));
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) - mins_acc[c];
 }
 
 template <int NA>
 void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i m2 = _mm256_set1_epi8(0x03);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ6_K);
     const int8_t* sc = reinterpret_cast<const int8_t*>(wb + offsetof(BlockQ6_K, scales));
-    const float d = LoadF16(wb + offsetof(BlockQ6_K, d));
+    const float d = H(wb + offsetof(BlockQ6_K, d));
     // (q - 32) * a = q * a - 32 * a: the offset part from the activation's group sums.
     const __m256i sc16 = _mm256_cvtepi8_epi16(Load128(wb + offsetof(BlockQ6_K, scales)));
     __m256i sumi[NA];
     int offset[NA];
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       sumi[c] = _mm256_setzero_si256();
       const __m256i bs = Load256(a[c] + b * sizeof(BlockQ8_K) + offsetof(BlockQ8_K, bsums));
       offset[c] = HSumI32(_mm256_madd_epi16(bs, sc16));
     }
+    #pragma GCC unroll 8
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = wb + offsetof(BlockQ6_K, ql) + 64 * h;
       const __m256i qh = Load256(wb + offsetof(BlockQ6_K, qh) + 32 * h);
@@ -473,22 +518,26 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4)),
       };
+      #pragma GCC unroll 8
       for (int g = 0; g < 4; ++g) {
         // int16 lanes 0..7 hold elements 0..15 (scale 2g), lanes 8..15 elements 16..31.
         const int j = 8 * h + 2 * g;
         const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
+        #pragma GCC unroll 8
         for (int c = 0; c < NA; ++c) {
           const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 128 * h + 32 * g;
           sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q[g], Load256(q8)), s));
         }
       }
     }
+    #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float dy = Load<float>(a[c] + b * sizeof(BlockQ8_K));
       const __m256i total = _mm256_sub_epi32(sumi[c], _mm256_setr_epi32(32 * offset[c], 0, 0, 0, 0, 0, 0, 0));
       acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * dy), acc[c]);
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
 }
 

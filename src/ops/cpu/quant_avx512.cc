@@ -1,7 +1,307 @@
+// AVX-512 (F, BW, VL, DQ, VNNI) dot products for the weight types the engine streams
+// most: F16, F32, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K. The rest (and the activation
+// quantizers) come from the AVX2 set. VNNI's vpdpbusd / vpdpwssd fuse the multiply and
+// the widening add of the AVX2 code; K-quant super-blocks are handled 64 elements per
+// register. As in quant_avx2.cc, integer parts are exact, so only float summation order
+// differs from the scalar reference.
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and trip its own
+// (maybe-)uninitialized warnings at every use; the values are fully defined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstring>
+
 #include "ops/cpu/dispatch.h"
+#include "ops/cpu/quant_simd_common.h"
+#include "ops/quant_blocks.h"
 
 namespace md::cpu {
+namespace {
 
-void AddAvx512Kernels(KernelTable* t) {}
+using namespace md::quant;
+
+inline float H(const uint8_t* p) { return _cvtsh_ss(Load<uint16_t>(p)); }
+inline __m128i Load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline __m256i Load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline __m512i Load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
+
+inline float HSum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// ------------------------------------------------------------------ float dots
+
+template <int NA>
+void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  const float* x = reinterpret_cast<const float*>(w);
+  __m512 acc[NA][2];
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[c][0] = acc[c][1] = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 w0 = _mm512_loadu_ps(x + i), w1 = _mm512_loadu_ps(x + i + 16);
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      const float* y = reinterpret_cast<const float*>(a[c]);
+      acc[c][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(y + i), acc[c][0]);
+      acc[c][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(y + i + 16), acc[c][1]);
+    }
+  }
+  // Tail of up to 31 elements with masked loads (zeros contribute nothing).
+  for (; i < n; i += 16) {
+    const __mmask16 m = static_cast<__mmask16>(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
+    const __m512 w0 = _mm512_maskz_loadu_ps(m, x + i);
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      const float* y = reinterpret_cast<const float*>(a[c]);
+      acc[c][0] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, y + i), acc[c][0]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
+}
+
+template <int NA>
+void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  __m512 acc[NA][2];
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[c][0] = acc[c][1] = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 w0 = _mm512_cvtph_ps(Load256(w + 2 * i));
+    const __m512 w1 = _mm512_cvtph_ps(Load256(w + 2 * i + 32));
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      acc[c][0] = _mm512_fmadd_ps(w0, _mm512_cvtph_ps(Load256(a[c] + 2 * i)), acc[c][0]);
+      acc[c][1] = _mm512_fmadd_ps(w1, _mm512_cvtph_ps(Load256(a[c] + 2 * i + 32)), acc[c][1]);
+    }
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = static_cast<__mmask16>(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
+    const __m512 w0 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + 2 * i));
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      acc[c][0] = _mm512_fmadd_ps(w0, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, a[c] + 2 * i)), acc[c][0]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
+}
+
+// ------------------------------------------------------------------ legacy blocks
+
+// Signed bytes w . a in 8 int32 lanes via VNNI: |w| (unsigned) times a with w's sign.
+inline __m256i DotS8(__m256i w_abs, __m256i w, __m256i a) {
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w_abs, _mm256_sign_epi8(a, w));
+}
+
+template <int NA>
+void DotQ8_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  __m256 acc[NA];
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const uint8_t* wb = w + b * sizeof(BlockQ8_0);
+    const __m256i qw = Load256(wb + 2);
+    const __m256i aw = _mm256_abs_epi8(qw);
+    const float dw = H(wb);
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
+      const __m256i s = DotS8(aw, qw, Load256(ab + 2));
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]);
+}
+
+template <int NA>
+void DotQ4_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  __m256 acc[NA];
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const uint8_t* wb = w + b * sizeof(BlockQ4_0);
+    const __m128i bytes = Load128(wb + 2);
+    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes), m4);
+    const __m256i qw = _mm256_sub_epi8(nib, _mm256_set1_epi8(8));
+    const __m256i aw = _mm256_abs_epi8(qw);
+    const float dw = H(wb);
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
+      const __m256i s = DotS8(aw, qw, Load256(ab + 2));
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]);
+}
+
+// ------------------------------------------------------------------ K-quants
+
+// Σ_j mins[j] * (bsums[2j] + bsums[2j+1]) spread over 4 int32 lanes; mins as 8 int16.
+inline __m128i MinsDotBsums(__m128i mins16, const uint8_t* q8k) {
+  const __m128i b0 = Load128(q8k + offsetof(BlockQ8_K, bsums));
+  const __m128i b1 = Load128(q8k + offsetof(BlockQ8_K, bsums) + 16);
+  return _mm_madd_epi16(_mm_hadd_epi16(b0, b1), mins16);
+}
+
+// int16 lane k of chunk `ch` takes sub-block scale (2 ch + k / 16): 32 lanes = 64 elements.
+inline __m512i ChunkScales(__m512i scales16, int ch) {
+  const __m512i idx = _mm512_add_epi16(
+      _mm512_set1_epi16(static_cast<int16_t>(2 * ch)),
+      _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(1), 1));
+  return _mm512_permutexvar_epi16(idx, scales16);
+}
+
+template <int NA, bool kFive>
+void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  constexpr size_t kBlock = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  constexpr size_t kQs = kFive ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs);
+  __m512 acc[NA];
+  __m128 mins_acc[NA];
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) {
+    acc[c] = _mm512_setzero_ps();
+    mins_acc[c] = _mm_setzero_ps();
+  }
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* wb = w + b * kBlock;
+    uint8_t sm[16];
+    UnpackKScales(wb + 4, sm);
+    const __m128i sm_v = Load128(sm);
+    const __m512i scales16 = _mm512_cvtepu8_epi16(_mm256_castsi128_si256(sm_v));
+    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm_v, 8));
+    const float d = H(wb), dmin = H(wb + 2);
+    __m512i sumi[NA];
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) sumi[c] = _mm512_setzero_si512();
+    __m512i qh2;
+    if constexpr (kFive) {
+      const __m256i qh = Load256(wb + offsetof(BlockQ5_K, qh));
+      qh2 = _mm512_inserti64x4(_mm512_zextsi256_si512(qh), _mm256_srli_epi16(qh, 1), 1);
+    }
+    #pragma GCC unroll 8
+    for (int ch = 0; ch < 4; ++ch) {
+      // Bytes 0..31: low nibbles (sub-block 2ch), 32..63: high nibbles (2ch + 1), which
+      // is exactly the order of activations 64 ch .. 64 ch + 63.
+      const __m256i bytes = Load256(wb + kQs + 32 * ch);
+      __m512i q = _mm512_and_si512(
+          _mm512_inserti64x4(_mm512_zextsi256_si512(bytes), _mm256_srli_epi16(bytes, 4), 1), m4);
+      if constexpr (kFive) {
+        const __m512i hb = _mm512_and_si512(_mm512_srli_epi16(qh2, 2 * ch), _mm512_set1_epi8(1));
+        q = _mm512_or_si512(q, _mm512_slli_epi16(hb, 4));
+      }
+      const __m512i s = ChunkScales(scales16, ch);
+      #pragma GCC unroll 8
+      for (int c = 0; c < NA; ++c) {
+        const __m512i av = Load512(a[c] + b * sizeof(BlockQ8_K) + 4 + 64 * ch);
+        sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q, av), s);
+      }
+    }
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
+      const float dy = Load<float>(ab);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_set1_ps(d * dy), acc[c]);
+      mins_acc[c] = _mm_fmadd_ps(_mm_cvtepi32_ps(MinsDotBsums(mins16, ab)), _mm_set1_ps(dmin * dy),
+                                 mins_acc[c]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) {
+    __m128 m = _mm_add_ps(mins_acc[c], _mm_movehl_ps(mins_acc[c], mins_acc[c]));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    out[c] = _mm512_reduce_add_ps(acc[c]) - _mm_cvtss_f32(m);
+  }
+}
+
+template <int NA>
+void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  DotQ45_KN<NA, false>(w, a, n, out);
+}
+template <int NA>
+void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  DotQ45_KN<NA, true>(w, a, n, out);
+}
+
+template <int NA>
+void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  __m512 acc[NA];
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[c] = _mm512_setzero_ps();
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i m2 = _mm512_set1_epi8(0x03);
+  // int16 lane k of register p (0..3) takes scale 4 p + k / 8 (16 elements per scale).
+  const __m512i lane_group = _mm512_srli_epi16(
+      _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14,
+                       13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+      3);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* wb = w + b * sizeof(BlockQ6_K);
+    const __m256i sc16_256 = _mm256_cvtepi8_epi16(Load128(wb + offsetof(BlockQ6_K, scales)));
+    const __m512i sc16 = _mm512_zextsi256_si512(sc16_256);
+    const float d = H(wb + offsetof(BlockQ6_K, d));
+    // (q - 32) a = q a - 32 a: start each sum at -32 Σ_j scale_j bsum_j.
+    __m512i sumi[NA];
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      const __m256i bs = Load256(a[c] + b * sizeof(BlockQ8_K) + offsetof(BlockQ8_K, bsums));
+      const __m256i off = _mm256_madd_epi16(bs, sc16_256);
+      sumi[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_zextsi256_si512(_mm256_slli_epi32(off, 5)));
+    }
+    #pragma GCC unroll 8
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = Load512(wb + offsetof(BlockQ6_K, ql) + 64 * h);
+      const __m256i qh = Load256(wb + offsetof(BlockQ6_K, qh) + 32 * h);
+      // Lower half of the register: groups 0 and 2 bits (shift 0/4); upper: 1 and 3 (2/6).
+      const __m512i qh2 = _mm512_inserti64x4(_mm512_zextsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
+      const __m512i q01 = _mm512_or_si512(_mm512_and_si512(ql, m4),
+                                          _mm512_slli_epi16(_mm512_and_si512(qh2, m2), 4));
+      const __m512i q23 = _mm512_or_si512(
+          _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+          _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 4), m2), 4));
+      const __m512i s01 = _mm512_permutexvar_epi16(
+          _mm512_add_epi16(lane_group, _mm512_set1_epi16(static_cast<int16_t>(8 * h))), sc16);
+      const __m512i s23 = _mm512_permutexvar_epi16(
+          _mm512_add_epi16(lane_group, _mm512_set1_epi16(static_cast<int16_t>(8 * h + 4))), sc16);
+      #pragma GCC unroll 8
+      for (int c = 0; c < NA; ++c) {
+        const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 128 * h;
+        sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q01, Load512(q8)), s01);
+        sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q23, Load512(q8 + 64)), s23);
+      }
+    }
+    #pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      const float dy = Load<float>(a[c] + b * sizeof(BlockQ8_K));
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_set1_ps(d * dy), acc[c]);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
+}
+
+}  // namespace
+
+void AddAvx512Kernels(KernelTable* t) {
+  Register<DotF32N<1>, DotF32N<4>>(t, TensorType::kF32);
+  Register<DotF16N<1>, DotF16N<4>>(t, TensorType::kF16);
+  Register<DotQ8_0N<1>, DotQ8_0N<4>>(t, TensorType::kQ8_0);
+  Register<DotQ4_0N<1>, DotQ4_0N<4>>(t, TensorType::kQ4_0);
+  Register<DotQ4_KN<1>, DotQ4_KN<4>>(t, TensorType::kQ4_K);
+  Register<DotQ5_KN<1>, DotQ5_KN<4>>(t, TensorType::kQ5_K);
+  Register<DotQ6_KN<1>, DotQ6_KN<4>>(t, TensorType::kQ6_K);
+}
 
 }  // namespace md::cpu
