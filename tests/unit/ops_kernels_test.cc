@@ -1,0 +1,257 @@
+// Ops against straightforward references: thread pool coverage, the F32 dot kernels of
+// every available ISA against the scalar one (odd sizes, misaligned pointers), MatMul on
+// every weight type against dequantize-then-multiply, LayerNorm, the GELU table, NEOX
+// rope, blocked attention (causal and not, F32 and F16 caches), and the sampler.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "model/sampler.h"
+#include "ops/attention.h"
+#include "common/cpu_info.h"
+#include "ops/cpu/dispatch.h"
+#include "ops/cpu/gemm_f32.h"
+#include "ops/fp16.h"
+#include "ops/matmul.h"
+#include "ops/ops.h"
+#include "ops/quant.h"
+#include "ops/thread_pool.h"
+
+namespace md {
+namespace {
+
+std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+TEST(ThreadPool, EveryIndexExactlyOnce) {
+  ThreadPool pool(3);
+  for (int64_t n : {0, 1, 5, 64, 1000}) {
+    for (int64_t grain : {1, 7, 100}) {
+      std::vector<std::atomic<int>> hits(n);
+      pool.ParallelFor(n, grain, [&](int64_t b, int64_t e, int t) {
+        ASSERT_GE(t, 0);
+        ASSERT_LT(t, 3);
+        for (int64_t i = b; i < e; ++i) hits[i]++;
+      });
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << n << " " << grain;
+    }
+  }
+}
+
+TEST(GemmF32, EveryKernelSetMatchesScalar) {
+  const std::vector<GemmF32Fn> fns = {
+#if defined(__x86_64__)
+      GetCpuFeatures().avx2 ? GemmF32Avx2 : nullptr,
+      GetCpuFeatures().avx512f ? GemmF32Avx512 : nullptr,
+#endif
+  };
+  for (int64_t n : {0, 1, 7, 16, 17, 33, 100}) {
+    for (int64_t nw : {1, 3, 5}) {
+      for (int64_t na : {1, 2, 3}) {
+        // +1 float offsets: misaligned rows.
+        std::vector<float> w = Random(nw * (n + 1) + 1, 1), a = Random(na * (n + 1) + 1, 2);
+        std::vector<float> ref(na * nw), out(na * nw);
+        GemmF32Scalar(n, w.data() + 1, n + 1, nw, a.data() + 1, n + 1, na, ref.data(), nw);
+        for (GemmF32Fn fn : fns) {
+          if (!fn) continue;
+          fn(n, w.data() + 1, n + 1, nw, a.data() + 1, n + 1, na, out.data(), nw);
+          for (size_t i = 0; i < ref.size(); ++i) {
+            ASSERT_NEAR(out[i], ref[i], 1e-4f * (1 + std::fabs(ref[i]))) << n << " " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Every weight type: MatMul equals the dot of the dequantized weights with the
+// dequantized converted activations (what the int8 kernels compute exactly, up to
+// float summation order).
+TEST(MatMul, EveryWeightTypeMatchesDequantizedReference) {
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  const int64_t n_in = 512, n_out = 37, n_tok = 5;
+  const std::vector<float> wf = Random(n_in * n_out, 3, 0.5f);
+  const std::vector<float> x = Random(n_in * n_tok, 4);
+  const std::vector<float> bias = Random(n_out, 5);
+  for (TensorType type : {TensorType::kF32, TensorType::kF16, TensorType::kQ4_0,
+                          TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kQ5_K,
+                          TensorType::kQ6_K}) {
+    const size_t rb = RowBytes(type, n_in);
+    std::vector<uint8_t> wq(rb * n_out);
+    for (int64_t r = 0; r < n_out; ++r) {
+      QuantizeRow(type, wf.data() + r * n_in, wq.data() + r * rb, n_in);
+    }
+    Tensor w;
+    w.data = wq.data();
+    w.type = type;
+    w.ne[0] = n_in;
+    w.ne[1] = n_out;
+    std::vector<float> y(n_tok * n_out);
+    MatMul(w, bias.data(), x.data(), n_in, n_tok, y.data(), n_out, pool, scratch);
+    // Reference.
+    const TensorType at = type == TensorType::kF32 ? TensorType::kF32 : ActivationType(type);
+    std::vector<float> wd(n_in), xd(n_in);
+    std::vector<uint8_t> xq(RowBytes(at, n_in));
+    for (int64_t t = 0; t < n_tok; ++t) {
+      QuantizeRow(at, x.data() + t * n_in, xq.data(), n_in);
+      DequantizeRow(at, xq.data(), xd.data(), n_in);
+      for (int64_t r = 0; r < n_out; ++r) {
+        DequantizeRow(type, wq.data() + r * rb, wd.data(), n_in);
+        double s = bias[r];
+        for (int64_t k = 0; k < n_in; ++k) s += static_cast<double>(wd[k]) * xd[k];
+        ASSERT_NEAR(y[t * n_out + r], s, 2e-3 * (1 + std::fabs(s)))
+            << TypeInfo(type).name << " t " << t << " r " << r;
+      }
+    }
+  }
+}
+
+TEST(Ops, LayerNormMatchesDoubleReference) {
+  const int64_t n = 37;
+  std::vector<float> x = Random(2 * n, 6, 3.0f), w = Random(n, 7), b = Random(n, 8), out(2 * n);
+  LayerNorm(x.data(), 2, n, w.data(), b.data(), 1e-5f, out.data());
+  for (int r = 0; r < 2; ++r) {
+    double mean = 0, var = 0;
+    for (int i = 0; i < n; ++i) mean += x[r * n + i];
+    mean /= n;
+    for (int i = 0; i < n; ++i) var += (x[r * n + i] - mean) * (x[r * n + i] - mean);
+    var /= n;
+    for (int i = 0; i < n; ++i) {
+      const double want = (x[r * n + i] - mean) / std::sqrt(var + 1e-5) * w[i] + b[i];
+      EXPECT_NEAR(out[r * n + i], want, 1e-5);
+    }
+  }
+}
+
+TEST(Ops, GeluTableIsTheFp16RoundedTanhGelu) {
+  std::vector<float> x = {-20.f, -10.f, -9.99f, -1.5f, -0.1f, 0.f, 0.3f, 1.f, 2.5f, 9.9f, 10.f, 42.f};
+  std::vector<float> y = x;
+  GeluInPlace(y.data(), static_cast<int64_t>(y.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    float want;
+    if (x[i] <= -10.f) {
+      want = 0.f;
+    } else if (x[i] >= 10.f) {
+      want = x[i];
+    } else {
+      want = F16ToF32(F32ToF16(GeluTanh(F16ToF32(F32ToF16(x[i])))));
+    }
+    EXPECT_EQ(y[i], want) << x[i];
+    if (x[i] > -10.f && x[i] < 10.f) EXPECT_NEAR(y[i], GeluTanh(x[i]), 2e-3 * (1 + std::fabs(x[i])));
+  }
+}
+
+TEST(Ops, RopeNeoxRotatesPairsIAndIPlusHalf) {
+  const int heads = 2, hd = 8, n_rot = 4;
+  std::vector<float> x = Random(heads * hd, 9), orig = x;
+  const int32_t pos = 7;
+  RopeNeox(x.data(), 1, heads * hd, heads, hd, n_rot, &pos, 10000.f);
+  for (int h = 0; h < heads; ++h) {
+    for (int i = 0; i < n_rot / 2; ++i) {
+      const double theta = pos * std::pow(10000.0, -2.0 * i / n_rot);
+      const float a = orig[h * hd + i], b = orig[h * hd + i + n_rot / 2];
+      EXPECT_NEAR(x[h * hd + i], a * std::cos(theta) - b * std::sin(theta), 1e-5);
+      EXPECT_NEAR(x[h * hd + i + n_rot / 2], a * std::sin(theta) + b * std::cos(theta), 1e-5);
+    }
+    for (int i = n_rot; i < hd; ++i) EXPECT_EQ(x[h * hd + i], orig[h * hd + i]);
+  }
+}
+
+void NaiveAttention(const std::vector<float>& q, const std::vector<float>& k,
+                    const std::vector<float>& v, int nq, int nkv, int q_pos0, int heads, int hd,
+                    float scale, bool causal, std::vector<float>& out) {
+  const int e = heads * hd;
+  out.assign(nq * e, 0.f);
+  for (int h = 0; h < heads; ++h) {
+    for (int i = 0; i < nq; ++i) {
+      const int vis = causal ? std::min(nkv, q_pos0 + i + 1) : nkv;
+      std::vector<double> s(vis);
+      double mx = -1e300;
+      for (int j = 0; j < vis; ++j) {
+        double d = 0;
+        for (int c = 0; c < hd; ++c) d += q[i * e + h * hd + c] * k[j * e + h * hd + c];
+        s[j] = d * scale;
+        mx = std::max(mx, s[j]);
+      }
+      double sum = 0;
+      for (double& z : s) sum += (z = std::exp(z - mx));
+      for (int c = 0; c < hd; ++c) {
+        double o = 0;
+        for (int j = 0; j < vis; ++j) o += s[j] / sum * v[j * e + h * hd + c];
+        out[i * e + h * hd + c] = static_cast<float>(o);
+      }
+    }
+  }
+}
+
+TEST(Attention, BlockedMatchesNaive) {
+  ThreadPool pool(2);
+  AttentionScratch scratch;
+  const int heads = 3, hd = 20, e = heads * hd;
+  for (bool causal : {false, true}) {
+    for (int nq : {1, 5, 40}) {
+      const int nkv = causal ? 50 : nq;
+      const int q_pos0 = causal ? nkv - nq : 0;
+      std::vector<float> q = Random(nq * e, 10), k = Random(nkv * e, 11), v = Random(nkv * e, 12);
+      std::vector<float> want, got(nq * e);
+      NaiveAttention(q, k, v, nq, nkv, q_pos0, heads, hd, 0.3f, causal, want);
+      AttentionShape s{heads, heads, hd, 0.3f, causal};
+      Attention(q.data(), e, nq, k.data(), v.data(), TensorType::kF32, e, nkv, q_pos0, s,
+                got.data(), e, pool, scratch);
+      for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4) << i;
+      // F16 cache: same within F16 precision.
+      std::vector<uint16_t> k16(k.size()), v16(v.size());
+      for (size_t i = 0; i < k.size(); ++i) {
+        k16[i] = F32ToF16(k[i]);
+        v16[i] = F32ToF16(v[i]);
+      }
+      Attention(q.data(), e, nq, k16.data(), v16.data(), TensorType::kF16, e, nkv, q_pos0, s,
+                got.data(), e, pool, scratch);
+      for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-2) << i;
+    }
+  }
+}
+
+TEST(Sampler, GreedyTakesLowestIdOnTiesAndSeedsRepeat) {
+  SamplingParams greedy;
+  greedy.temperature = 0;
+  std::vector<float> logits = {1.f, 3.f, 3.f, -1.f};
+  Sampler g(greedy, 4);
+  EXPECT_EQ(g.Sample(logits), 1);
+
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.top_p = 1.0f;
+  p.seed = 99;
+  std::vector<float> flat(100, 0.f);
+  Sampler a(p, 100), b(p, 100);
+  std::vector<int> counts(100);
+  for (int i = 0; i < 200; ++i) {
+    const int x = a.Sample(flat);
+    EXPECT_EQ(x, b.Sample(flat));
+    counts[x]++;
+  }
+  EXPECT_GT(std::count_if(counts.begin(), counts.end(), [](int c) { return c > 0; }), 50);
+
+  p.top_k = 1;  // top-k 1 is greedy whatever the temperature
+  Sampler k1(p, 4);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(k1.Sample(logits), 1);
+  p.top_k = 0;
+  p.top_p = 0.3f;  // 3 is far ahead: top-p keeps only it
+  std::vector<float> peaked = {0.f, 10.f, 0.f, 0.f};
+  Sampler tp(p, 4);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(tp.Sample(peaked), 1);
+}
+
+}  // namespace
+}  // namespace md
