@@ -16,9 +16,13 @@ namespace md {
 // ratio is not preserved; the caller chooses the size. A same-size call copies.
 RgbImage ResizeLanczos(const RgbImage& src, int out_width, int out_height);
 
-// Scales `src` down to out_width x out_height for max_image_size: where the factor is
-// 2 or more, an integer box average first (as libvips' shrink and Pillow's reducing_gap
-// 2.0 do: fast and alias-free), then ResizeLanczos for the rest. Not Pillow-exact.
+// Exact area averaging (each output pixel is the mean of the source area it covers,
+// fractional edges weighted): alias-free, no ringing, at most ceil(factor) + 1 taps per
+// axis. Downscaling only: out_width <= src.width and out_height <= src.height.
+RgbImage ResizeArea(const RgbImage& src, int out_width, int out_height);
+
+// Scales `src` to out_width x out_height for max_image_size: ResizeArea when shrinking
+// (after JPEG DCT scaling the factor left is small), ResizeLanczos otherwise.
 RgbImage ResizeDown(const RgbImage& src, int out_width, int out_height);
 
 // Box average over factor_x x factor_y blocks (edge blocks average what they cover).

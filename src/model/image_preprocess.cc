@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 // Bit-exact parity with llama.cpp needs the cubic evaluated without fused multiply-adds.
 #if defined(__clang__)
@@ -52,29 +53,40 @@ RgbImage ResizeBicubicLlamaCpp(const RgbImage& src, int out_width, int out_heigh
   const int nx = src.width, ny = src.height;
   const float tx = static_cast<float>(nx) / static_cast<float>(out_width);
   const float ty = static_cast<float>(ny) / static_cast<float>(out_height);
+  // Laid out as arrays over the n values of an output row (pixel-major, then channel) so
+  // that the cubic itself runs as a vector loop; per value the operations are exactly
+  // those of the scalar formula, so results are unchanged.
+  const int n = out_width * 3;
+  std::vector<int> offset(4 * static_cast<size_t>(n));  // byte offset of tap t of value m
+  std::vector<float> frac_x(n);
+  for (int j = 0; j < out_width; ++j) {
+    // Source point (i * ty, j * tx): truncation, no half-pixel offset.
+    const int x = static_cast<int>(tx * j);
+    const float dx = tx * j - x;
+    for (int k = 0; k < 3; ++k) {
+      const int m = j * 3 + k;
+      frac_x[m] = dx;
+      for (int t = 0; t < 4; ++t) offset[static_cast<size_t>(t) * n + m] = Clamp(x - 1 + t, 0, nx - 1) * 3 + k;
+    }
+  }
+  std::vector<float> taps(4 * static_cast<size_t>(n));
+  std::vector<float> cols(4 * static_cast<size_t>(n));
+  std::vector<float> value(n);
   RgbImage out(out_width, out_height);
   for (int i = 0; i < out_height; ++i) {
-    // Source point (i * ty, j * tx): truncation, no half-pixel offset.
     const int y = static_cast<int>(ty * i);
     const float dy = ty * i - y;
-    const uint8_t* rows[4];
-    for (int r = 0; r < 4; ++r) rows[r] = src.row(Clamp(y - 1 + r, 0, ny - 1));
-    uint8_t* o = out.row(i);
-    for (int j = 0; j < out_width; ++j) {
-      const int x = static_cast<int>(tx * j);
-      const float dx = tx * j - x;
-      const int xs[4] = {Clamp(x - 1, 0, nx - 1) * 3, Clamp(x, 0, nx - 1) * 3,
-                         Clamp(x + 1, 0, nx - 1) * 3, Clamp(x + 2, 0, nx - 1) * 3};
-      for (int k = 0; k < 3; ++k) {
-        float c[4];
-        for (int r = 0; r < 4; ++r) {
-          const uint8_t* p = rows[r] + k;
-          c[r] = Cubic(p[xs[0]], p[xs[1]], p[xs[2]], p[xs[3]], dx);
-        }
-        const float v = Cubic(c[0], c[1], c[2], c[3], dy);
-        o[j * 3 + k] = static_cast<uint8_t>(std::min(std::max(std::round(v), 0.0f), 255.0f));
-      }
+    for (int r = 0; r < 4; ++r) {
+      const uint8_t* row = src.row(Clamp(y - 1 + r, 0, ny - 1));
+      for (size_t m = 0; m < 4 * static_cast<size_t>(n); ++m) taps[m] = row[offset[m]];
+      const float* a = taps.data();
+      float* c = cols.data() + static_cast<size_t>(r) * n;
+      for (int m = 0; m < n; ++m) c[m] = Cubic(a[m], a[n + m], a[2 * n + m], a[3 * n + m], frac_x[m]);
     }
+    const float* c = cols.data();
+    for (int m = 0; m < n; ++m) value[m] = Cubic(c[m], c[n + m], c[2 * n + m], c[3 * n + m], dy);
+    uint8_t* o = out.row(i);
+    for (int m = 0; m < n; ++m) o[m] = static_cast<uint8_t>(std::min(std::max(std::round(value[m]), 0.0f), 255.0f));
   }
   return out;
 }

@@ -116,7 +116,7 @@ TEST(ImageJpegTest, LargeJpegUsesDctScalingThenExactSize) {
   ImageDecodeOptions opt;
   opt.max_image_size = 1280;
   const DecodedImage d = MustDecode(bytes, opt);
-  EXPECT_EQ(d.jpeg_scale_num, 4);  // 2600 * 4/8 = 1300 >= 1280 > 2600 * 3/8
+  EXPECT_EQ(d.jpeg_scale_num, 4);  // 1/2: 1300 >= 1280 > 650 (1/4)
   EXPECT_TRUE(d.downscaled);
   EXPECT_EQ(d.image.width, 1280);
   EXPECT_EQ(d.image.height, 640);
@@ -249,7 +249,7 @@ TEST(ImagePngTest, MaxImageSizeScalesLargeAndLeavesOthersUntouched) {
   EXPECT_TRUE(d.downscaled);
   EXPECT_EQ(d.image.width, 1280);
   EXPECT_EQ(d.image.height, 640);
-  ExpectClose(d.image, ResizeLanczos(big, 1280, 640), 0.6, 3);
+  EXPECT_EQ(d.image.pixels, ResizeArea(big, 1280, 640).pixels);
 
   const RgbImage at_limit = test::Gradient(1280, 300);
   const DecodedImage same = MustDecode(test::EncodePngRgb(at_limit), opt);
@@ -443,8 +443,13 @@ TEST(ImageResizeTest, ConstantStaysConstantAndBoxAverages) {
   for (auto [w, h] : {std::pair{100, 50}, {301, 199}, {7, 3}, {1000, 10}}) {
     const RgbImage r = ResizeDown(flat, w, h);
     ASSERT_EQ(r.width, w);
+    ASSERT_EQ(r.height, h);
     for (uint8_t v : r.pixels) ASSERT_EQ(v, 77);
   }
+  // Area averaging: 3 -> 2 pixels weighs the middle one half to each side.
+  RgbImage three(3, 1);
+  three.pixels = {0, 0, 0, 90, 90, 90, 180, 180, 180};
+  EXPECT_EQ(ResizeArea(three, 2, 1).pixels, (std::vector<uint8_t>{30, 30, 30, 150, 150, 150}));
   RgbImage two(2, 1);
   two.pixels = {0, 10, 20, 100, 110, 121};
   EXPECT_EQ(ReduceBox(two, 2, 1).pixels, (std::vector<uint8_t>{50, 60, 71}));
