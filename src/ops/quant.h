@@ -32,8 +32,11 @@ bool CanQuantize(TensorType type);
 // Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, F16 for F16, BF16 for BF16, F32 for F32.
 TensorType ActivationType(TensorType weight_type);
 
-// Converts an activation row to ActivationType(weight_type) (same as QuantizeRow of that
-// type, SIMD-accelerated).
+// Converts an activation row to ActivationType(weight_type), SIMD-accelerated, as
+// llama.cpp's CPU backend does: for Q8_0/Q8_1 that is d = amax/127 (stored fp16) with
+// multiplier 127/amax and rounding half to even (its x86 and ARM code), which differs
+// from QuantizeRow's portable reference (1/d, half away from zero) on exact ties; every
+// other type is byte-identical to QuantizeRow.
 void QuantizeActivationRow(TensorType weight_type, const float* src, void* dst, int64_t n);
 
 // sum_i w[i] * a[i] where w is a row of `weight_type` and a is a row already converted

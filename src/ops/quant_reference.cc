@@ -346,6 +346,34 @@ void QuantQ8_1(const float* x, uint8_t* dst, int64_t nb) {
   }
 }
 
+// Activation-side Q8_0/Q8_1 as llama.cpp's SIMD backends (x86 AVX/AVX2/AVX-512 and ARM
+// NEON) make them: d = amax / 127 stored as fp16, multiplier 127 / amax, rounding half
+// to even. The portable reference above (1 / d, half away from zero) differs on exact
+// ties, and one flipped level is visible in a small model's logits.
+void QuantQ8_0Act(const float* x, uint8_t* dst, int64_t nb, size_t block_bytes, bool with_sum) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK, dst += block_bytes) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float d = amax / 127.f;
+    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+    StoreF16(dst, d);
+    int8_t* qs = reinterpret_cast<int8_t*>(dst + block_bytes - kQK);
+    int sum = 0;
+    for (int j = 0; j < kQK; ++j) {
+      qs[j] = static_cast<int8_t>(NearestInt(x[j] * id));
+      sum += qs[j];
+    }
+    if (with_sum) StoreF16(dst + offsetof(BlockQ8_1, s), d * static_cast<float>(sum));
+  }
+}
+
+void QuantizeActQ8_0(const float* src, void* dst, int64_t n) {
+  QuantQ8_0Act(src, static_cast<uint8_t*>(dst), n / kQK, sizeof(BlockQ8_0), false);
+}
+void QuantizeActQ8_1(const float* src, void* dst, int64_t n) {
+  QuantQ8_0Act(src, static_cast<uint8_t*>(dst), n / kQK, sizeof(BlockQ8_1), true);
+}
+
 void QuantQ8_K(const float* x, uint8_t* dst, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQK_K, dst += sizeof(BlockQ8_K)) {
     float max = 0, amax = 0;
@@ -1000,6 +1028,14 @@ void QuantizeRow(TensorType type, const float* src, void* dst, int64_t n) {
   }
 }
 
+void QuantizeActivationRow(TensorType act_type, const float* src, void* dst, int64_t n) {
+  switch (act_type) {
+    case TensorType::kQ8_0: return QuantizeActQ8_0(src, dst, n);
+    case TensorType::kQ8_1: return QuantizeActQ8_1(src, dst, n);
+    default: return QuantizeRow(act_type, src, dst, n);
+  }
+}
+
 float VecDot(TensorType weight_type, const void* w, const void* a, int64_t n) {
   static const cpu::KernelTable table = [] {
     cpu::KernelTable k;
@@ -1038,8 +1074,8 @@ void AddScalarKernels(KernelTable* t) {
   act(TensorType::kF32, ConvertF32);
   act(TensorType::kF16, ConvertF16);
   act(TensorType::kBF16, ConvertBF16);
-  act(TensorType::kQ8_0, QuantizeBlocks<QuantQ8_0, kQK>);
-  act(TensorType::kQ8_1, QuantizeBlocks<QuantQ8_1, kQK>);
+  act(TensorType::kQ8_0, QuantizeActQ8_0);
+  act(TensorType::kQ8_1, QuantizeActQ8_1);
   act(TensorType::kQ8_K, QuantizeBlocks<QuantQ8_K, kQK_K>);
 }
 

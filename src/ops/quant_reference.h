@@ -15,6 +15,11 @@ bool CanQuantize(TensorType type);
 void DequantizeRow(TensorType type, const void* src, float* dst, int64_t n);
 void QuantizeRow(TensorType type, const float* src, void* dst, int64_t n);
 
+// Converts an activation row to `act_type` (an ActivationType value) as llama.cpp's CPU
+// backend does: Q8_0/Q8_1 with the SIMD backends' rounding (multiplier 127/amax, half to
+// even), everything else as QuantizeRow.
+void QuantizeActivationRow(TensorType act_type, const float* src, void* dst, int64_t n);
+
 // Dot product of a `weight_type` row with an activation row in ActivationType(weight_type).
 float VecDot(TensorType weight_type, const void* w, const void* a, int64_t n);
 

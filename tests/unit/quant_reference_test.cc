@@ -243,6 +243,27 @@ TEST(QuantReferenceTest, HandBuiltQ8_0AndQ4_0) {
   EXPECT_EQ(y[31], 14.f);  // 15 is clamped to level 15 = +7 * 2
 }
 
+// Activations follow llama.cpp's SIMD rounding (half to even, multiplier 127/amax);
+// weights the portable reference (half away from zero, multiplier 1/d).
+TEST(QuantReferenceTest, ActivationQ8RoundingDiffersFromWeightsOnTies) {
+  float x[32] = {127.0f, 2.5f, -3.5f, 0.49999997f, -2.5f};
+  uint8_t act[34], weight[34], act1[36];
+  ref::QuantizeActivationRow(TensorType::kQ8_0, x, act, 32);
+  ref::QuantizeRow(TensorType::kQ8_0, x, weight, 32);
+  const int8_t want_act[5] = {127, 2, -4, 0, -2};
+  const int8_t want_weight[5] = {127, 3, -4, 0, -3};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(static_cast<int8_t>(act[2 + i]), want_act[i]) << i;
+    EXPECT_EQ(static_cast<int8_t>(weight[2 + i]), want_weight[i]) << i;
+  }
+  EXPECT_EQ(std::memcmp(act, weight, 2), 0);  // same fp16 d = 1
+  ref::QuantizeActivationRow(TensorType::kQ8_1, x, act1, 32);
+  EXPECT_EQ(std::memcmp(act1 + 4, act + 2, 32), 0);
+  uint16_t s;
+  std::memcpy(&s, act1 + 2, 2);
+  EXPECT_EQ(F16ToF32(s), 127.0f + 2 - 4 + 0 - 2);  // d * sum with d = 1
+}
+
 TEST(QuantReferenceTest, ZeroBlocksStayZero) {
   for (TensorType t : {TensorType::kQ4_0, TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1,
                        TensorType::kQ8_0, TensorType::kQ4_K, TensorType::kQ5_K, TensorType::kQ6_K,

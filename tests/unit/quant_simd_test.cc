@@ -1,5 +1,6 @@
 // Every SIMD kernel set this CPU runs (AVX2, AVX-512, NEON) against the scalar
-// reference, for every weight type: activation quantizers must give identical bytes;
+// reference, for every weight type: activation quantizers must give bytes identical to
+// ref::QuantizeActivationRow;
 // dot products may differ only by float summation order, bounded by
 // 2e-6 * sum|w_i * a_i| (+1e-30); the batched VecDotRows must equal per-row VecDot of the
 // same set to the same bound. Lengths run from 0 to several vector widths (odd block
@@ -101,7 +102,7 @@ TEST_P(QuantSimdTest, ActivationBytesMatchReference) {
         const float* x = xs.data() + mis;
         const size_t bytes = RowBytes(at, static_cast<uint64_t>(n));
         Buffer want(bytes, 0), got(bytes, mis);
-        ref::QuantizeRow(at, x, want.data(), n);
+        ref::QuantizeActivationRow(at, x, want.data(), n);
         k.quantize_act[static_cast<uint32_t>(at)](x, got.data(), n);
         ASSERT_EQ(std::memcmp(want.data(), got.data(), bytes), 0)
             << TypeInfo(at).name << " n=" << n << " misalign=" << mis;
@@ -109,8 +110,8 @@ TEST_P(QuantSimdTest, ActivationBytesMatchReference) {
       }
     }
   }
-  // Exact rounding ties: amax 127 makes the scale exactly 1 (Q8_0/Q8_1: round half away
-  // from zero; Q8_K with max -127: half to even).
+  // Exact rounding ties: amax 127 makes the multiplier exactly 1 (all three round half
+  // to even on the activation side).
   for (TensorType at : {TensorType::kQ8_0, TensorType::kQ8_1, TensorType::kQ8_K}) {
     std::vector<float> x(512);
     for (size_t i = 0; i < x.size(); ++i) {
@@ -119,7 +120,7 @@ TEST_P(QuantSimdTest, ActivationBytesMatchReference) {
     }
     const size_t bytes = RowBytes(at, 512);
     Buffer want(bytes, 0), got(bytes, 0);
-    ref::QuantizeRow(at, x.data(), want.data(), 512);
+    ref::QuantizeActivationRow(at, x.data(), want.data(), 512);
     k.quantize_act[static_cast<uint32_t>(at)](x.data(), got.data(), 512);
     ASSERT_EQ(std::memcmp(want.data(), got.data(), bytes), 0) << TypeInfo(at).name << " ties";
     ++checked;

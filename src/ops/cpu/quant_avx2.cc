@@ -71,24 +71,14 @@ inline __m256i DotU8(__m256i w_u8, __m256i a) {
 
 // ------------------------------------------------------------------ activations
 
-// Q8_0 with the reference's arithmetic: d = amax / 127, id = 1 / d, round half away.
-inline __m256 RoundHalfAway(__m256 v) {
-  const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __m256 frac = _mm256_sub_ps(v, t);  // exact
-  const __m256 sign_mask = _mm256_set1_ps(-0.0f);
-  const __m256 abs_frac = _mm256_andnot_ps(sign_mask, frac);
-  const __m256 ge_half = _mm256_cmp_ps(abs_frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
-  const __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(v, sign_mask));
-  return _mm256_add_ps(t, _mm256_and_ps(ge_half, one));
-}
-
-// Quantizes 32 floats as the Q8_0 reference does, storing fp16(d) at d_out and the bytes
-// at qs; returns the f32 d; *sum (if given) gets the sum of the bytes.
+// Q8_0/Q8_1 activations as llama.cpp's SIMD code makes them (see
+// ref::QuantizeActivationRow): d = amax / 127, multiplier 127 / amax, half to even.
+// Stores fp16(d) at d_out and the bytes at qs; returns d; *sum gets the bytes' sum.
 inline float Q8Block32(const float* x, uint8_t* d_out, int8_t* qs, int* sum) {
   const __m256 sign_mask = _mm256_set1_ps(-0.0f);
   __m256 v[4];
   __m256 amax = _mm256_setzero_ps();
-  #pragma GCC unroll 8
+#pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) {
     v[k] = _mm256_loadu_ps(x + 8 * k);
     amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, v[k]));
@@ -97,13 +87,13 @@ inline float Q8Block32(const float* x, uint8_t* d_out, int8_t* qs, int* sum) {
   m = _mm_max_ps(m, _mm_movehl_ps(m, m));
   m = _mm_max_ss(m, _mm_movehdup_ps(m));
   const float am = _mm_cvtss_f32(m);
-  const float d = am / 127;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const float d = am / 127.f;
+  const float id = am != 0.0f ? 127.f / am : 0.0f;
   StoreF16(d_out, d);
   const __m256 vid = _mm256_set1_ps(id);
   __m256i q[4];
-  #pragma GCC unroll 8
-  for (int k = 0; k < 4; ++k) q[k] = _mm256_cvttps_epi32(RoundHalfAway(_mm256_mul_ps(v[k], vid)));
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], vid));
   if (sum != nullptr) *sum = HSumI32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
   // Pack 32 int32 -> 32 int8 in order (packs work per 128-bit lane; fix with a permute).
   const __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
@@ -126,7 +116,7 @@ void QuantizeQ8_1(const float* x, void* dst, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK, y += sizeof(BlockQ8_1)) {
     int sum;
     const float d = Q8Block32(x, y, reinterpret_cast<int8_t*>(y + offsetof(BlockQ8_1, qs)), &sum);
-    StoreF16(y + offsetof(BlockQ8_1, s), static_cast<float>(sum) * d);
+    StoreF16(y + offsetof(BlockQ8_1, s), d * static_cast<float>(sum));
   }
 }
 
