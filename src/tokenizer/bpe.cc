@@ -48,10 +48,20 @@ uint32_t ByteToAlphabet(uint8_t byte) { return Alphabet().byte_to_cp[byte]; }
 int AlphabetToByte(uint32_t cp) { return cp < 0x144 ? Alphabet().cp_to_byte[cp] : -1; }
 
 bool DecodeAlphabet(std::string_view text, std::string* bytes) {
-  std::vector<uint32_t> cps;
-  unicode::DecodeUtf8Lenient(text, &cps);
+  // The alphabet is U+0021..U+0143: one- and two-byte UTF-8 only.
   bytes->clear();
-  for (uint32_t cp : cps) {
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp;
+    if (s[i] < 0x80) {
+      cp = s[i];
+      i += 1;
+    } else if ((s[i] & 0xE0) == 0xC0 && i + 1 < text.size() && (s[i + 1] & 0xC0) == 0x80) {
+      cp = ((s[i] & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu);
+      i += 2;
+    } else {
+      return false;
+    }
     const int b = AlphabetToByte(cp);
     if (b < 0) return false;
     bytes->push_back(static_cast<char>(b));
@@ -83,12 +93,13 @@ void BpeModel::InsertMerge(int32_t left, int32_t right, uint32_t rank, int32_t r
 void BpeModel::Build(const std::vector<std::string>& token_texts,
                      const std::vector<std::string>& merges) {
   std::unordered_map<std::string, int32_t> sym_of;
+  sym_of.reserve(256 + merges.size() * 2);
   sym_token_.clear();
   sym_offset_.clear();
   sym_length_.clear();
   sym_bytes_.clear();
   auto intern = [&](const std::string& bytes) -> int32_t {
-    auto [it, inserted] = sym_of.emplace(bytes, static_cast<int32_t>(sym_token_.size()));
+    auto [it, inserted] = sym_of.try_emplace(bytes, static_cast<int32_t>(sym_token_.size()));
     if (inserted) {
       sym_token_.push_back(-1);
       sym_offset_.push_back(static_cast<uint32_t>(sym_bytes_.size()));

@@ -110,6 +110,7 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromVocab(VocabData vocab, Preto
   }
 
   tok->texts_ = std::move(vocab.tokens);
+  impl.id_of_text.reserve(n);
   tok->types_.resize(n, TokenType::kNormal);
   for (size_t i = 0; i < n; ++i) {
     if (tok->texts_[i].empty()) tok->texts_[i] = "[EMPTY_" + std::to_string(i) + "]";

@@ -161,7 +161,8 @@ TEST(Tokenizer, InvalidUtf8) {
 }
 
 // The number of pairs BPE queues is at most 3 per byte of a word (n-1 initial pairs,
-// at most 2 per merge): no quadratic work however long the word.
+// at most 2 per merge): no quadratic work however long the word. (Time on 1 MB words is
+// measured in bench/tokenizer_bench.cc.)
 TEST(Bpe, QueuedWorkIsLinearInWordLength) {
   auto file = GgufFile::Open(test::TestData("fixtures/tokenizer-moondream2.gguf"));
   ASSERT_TRUE(file.ok());
@@ -169,8 +170,8 @@ TEST(Bpe, QueuedWorkIsLinearInWordLength) {
   ASSERT_TRUE(vocab.ok());
   BpeModel bpe;
   bpe.Build(vocab->tokens, vocab->merges);
-  for (const std::string& word : {std::string(1 << 18, 'a'), std::string(1 << 17, '7'),
-                                  std::string(1 << 16, '!')}) {
+  for (const std::string& word : {std::string(1 << 16, 'a'), std::string(1 << 15, '7'),
+                                  std::string(1 << 14, '!')}) {
     BpeModel::Scratch scratch;
     Ids ids;
     bpe.EncodeWord(word, &scratch, &ids);
@@ -189,10 +190,10 @@ TEST(Tokenizer, PathologicalInputs) {
   EXPECT_EQ(ids[3226], 50257 + 31 - 25);  // the 25 left over
   EXPECT_EQ(Concat(t, ids), spaces);
   // A long run of one letter and of digits, through the whole pipeline.
-  const std::string letters(1 << 18, 'a');
+  const std::string letters(1 << 16, 'a');
   EXPECT_EQ(Concat(t, t.Encode(letters, false)), letters);
   std::string digits;
-  for (int i = 0; i < 100000; ++i) digits.push_back(static_cast<char>('0' + i % 10));
+  for (int i = 0; i < 30000; ++i) digits.push_back(static_cast<char>('0' + i % 10));
   EXPECT_EQ(Concat(t, t.Encode(digits, false)), digits);
   EXPECT_EQ(Concat(NoPreLlama(), NoPreLlama().Encode(digits, false)), digits);
 }
