@@ -106,6 +106,24 @@ TEST(Tokenizer, UserDefinedTokensMatchedInBothModes) {
   EXPECT_EQ(t.FindToken("no such token"), -1);
 }
 
+// In the 2024 Moondream2 GGUF the placeholders are USER_DEFINED (tokenizer.md 4): then
+// "[PAD50300]" typed by a user becomes that token, as in llama.cpp.
+TEST(Tokenizer, UserDefinedPlaceholdersAreMatched) {
+  auto file = GgufFile::Open(test::TestData("fixtures/tokenizer-moondream2.gguf"));
+  ASSERT_TRUE(file.ok());
+  auto vocab = ReadVocabFromGguf(**file);
+  ASSERT_TRUE(vocab.ok());
+  for (size_t i = 50295; i < vocab->types.size(); ++i) vocab->types[i] = 4;
+  auto tok = Tokenizer::FromVocab(std::move(*vocab));
+  ASSERT_TRUE(tok.ok());
+  const Tokenizer& t = **tok;
+  EXPECT_EQ(t.Encode("[PAD50300]", false), Ids{50300});
+  EXPECT_EQ(t.Encode("a[PAD50300]b [PAD51199]", false), (Ids{64, 50300, 65, 220, 51199}));
+  EXPECT_EQ(t.Encode("[PAD5030]", false), (Ids{58, 47, 2885, 1120, 1270, 60}));
+  EXPECT_EQ(t.Piece(50300), "[PAD50300]");
+  EXPECT_EQ(t.Encode("x    y", false), (Ids{87, 50284, 88}));
+}
+
 TEST(Unicode, ClassesMatchLlamaCppTables) {
   using unicode::ClassOf;
   EXPECT_EQ(ClassOf('a'), CodepointClass::kLetter);
