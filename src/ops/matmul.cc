@@ -7,6 +7,7 @@
 #include "common/check.h"
 #include "ops/cpu/dispatch.h"
 #include "ops/cpu/gemm_f32.h"
+#include "ops/cpu/gemm_panel.h"
 #include "ops/fp16.h"
 #include "ops/quant.h"
 #include "ops/thread_pool.h"
@@ -36,6 +37,63 @@ void QuantizeQ8_0X86(const float* x, uint8_t* dst, int64_t n) {
   }
 }
 
+// Batches at least this long use packed panels for F32/F16 weights.
+constexpr int64_t kPanelMinTokens = 8;
+constexpr int64_t kPanelTokenBlock = 120;
+
+// y = x Wᵀ for F32 or F16 weights over a batch: each task packs one panel of kPanelRows
+// rows (F16 widened exactly; ggml rounds the activations to F16 for F16 weights, so
+// the products are the same) and runs it against a block of tokens.
+void MatMulPanels(const Tensor& w, const float* x, int64_t x_stride, int64_t n_tokens, float* y,
+                  int64_t y_stride, ThreadPool& pool, MatmulScratch& scratch) {
+  const int64_t k = w.cols(), n_out = w.rows();
+  const bool f16 = w.type == TensorType::kF16;
+  const float* xa = x;
+  int64_t xs = x_stride;
+  if (f16) {
+    if (scratch.act_f32.size() < static_cast<size_t>(n_tokens * k)) {
+      scratch.act_f32.resize(n_tokens * k);
+    }
+    float* r = scratch.act_f32.data();
+    const RoundF16RowFn round_row = ActiveRoundF16Row();
+    pool.ParallelFor(n_tokens, 16, [&](int64_t t0, int64_t t1, int) {
+      for (int64_t t = t0; t < t1; ++t) round_row(x + t * x_stride, r + t * k, k);
+    });
+    xa = r;
+    xs = k;
+  }
+  // Per thread: the panel, then one widened row.
+  const size_t per_thread = static_cast<size_t>(k) * (kPanelRows + 1);
+  if (scratch.panels.size() < per_thread * pool.size()) scratch.panels.resize(per_thread * pool.size());
+  const F16ToF32RowFn widen = ActiveF16ToF32Row();
+  const int64_t n_panels = (n_out + kPanelRows - 1) / kPanelRows;
+  const int64_t n_tb = (n_tokens + kPanelTokenBlock - 1) / kPanelTokenBlock;
+  const PanelKernelFn kernel = ActivePanelKernel();
+  pool.ParallelFor(n_panels * n_tb, 1, [&](int64_t b0, int64_t b1, int thread) {
+    float* panel = scratch.panels.data() + per_thread * thread;
+    float* wide = panel + k * kPanelRows;
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t p = b % n_panels, tb = b / n_panels;
+      const int64_t r0 = p * kPanelRows;
+      const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, n_out - r0));
+      for (int r = 0; r < kPanelRows; ++r) {
+        if (r >= nr) {
+          for (int64_t i = 0; i < k; ++i) panel[i * kPanelRows + r] = 0.0f;
+        } else if (f16) {
+          widen(reinterpret_cast<const uint16_t*>(w.row(r0 + r)), wide, k);
+          for (int64_t i = 0; i < k; ++i) panel[i * kPanelRows + r] = wide[i];
+        } else {
+          const float* src = w.f32() + (r0 + r) * k;
+          for (int64_t i = 0; i < k; ++i) panel[i * kPanelRows + r] = src[i];
+        }
+      }
+      const int64_t t0 = tb * kPanelTokenBlock;
+      const int64_t nt = std::min(kPanelTokenBlock, n_tokens - t0);
+      kernel(k, panel, xa + t0 * xs, xs, nt, y + t0 * y_stride + r0, y_stride, nr);
+    }
+  });
+}
+
 }  // namespace
 
 size_t ActivationRowBytes(TensorType weight_type, int64_t n_in) {
@@ -60,7 +118,10 @@ void MatMul(const Tensor& w, const float* bias, const float* x, int64_t x_stride
   const int64_t row_blocks = (n_out + kRowBlock - 1) / kRowBlock;
   const int64_t tok_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
 
-  if (w.type == TensorType::kF32) {
+  if ((w.type == TensorType::kF32 || w.type == TensorType::kF16) &&
+      n_tokens >= kPanelMinTokens) {
+    MatMulPanels(w, x, x_stride, n_tokens, y, y_stride, pool, scratch);
+  } else if (w.type == TensorType::kF32) {
     const GemmF32Fn gemm = ActiveGemmF32();
     pool.ParallelFor(row_blocks * tok_blocks, 1, [&](int64_t b0, int64_t b1, int) {
       for (int64_t b = b0; b < b1; ++b) {

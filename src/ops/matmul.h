@@ -19,7 +19,9 @@ class ThreadPool;
 
 // Buffers a MatMul call needs; reserve them once (Reserve) so no call allocates.
 struct MatmulScratch {
-  std::vector<uint8_t> act;  // converted activations
+  std::vector<uint8_t> act;    // converted activations
+  std::vector<float> act_f32;  // F16-rounded activations for the packed F16 path
+  std::vector<float> panels;   // per-thread packed weight panels
   // Grows the buffers for `n_tokens` rows of `n_in` inputs multiplied with `type`.
   void Reserve(TensorType type, int64_t n_in, int64_t n_tokens);
 };

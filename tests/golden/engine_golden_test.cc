@@ -83,7 +83,9 @@ TEST_P(PipelineGolden, PictureFileToGreedyTokens) {
   const test::Diff d = test::Compare(logits.data(), ref);
   const bool f32 = pc.variant == "f32";
   // Through the vision tower the embeddings differ by up to ~1.6e-3; the logits follow.
-  const double tol = f32 ? 2e-3 : 1e-2 * d.max_ref;
+  // Quantized: those differences also flip some activation quantization levels (see
+  // text_golden_test.cc), so only correlation, arg-max and 2e-2 relative are checked.
+  const double tol = f32 ? 2e-3 : 2e-2 * d.max_ref;
   test::ExpectClose("logits", logits.data(), logits.size(), ref, tol);
   EXPECT_GE(test::Correlation(logits.data(), ref), 0.9999);
 

@@ -79,7 +79,8 @@ TEST(GemmF32, EveryKernelSetMatchesScalar) {
 TEST(MatMul, EveryWeightTypeMatchesDequantizedReference) {
   ThreadPool pool(2);
   MatmulScratch scratch;
-  const int64_t n_in = 512, n_out = 37, n_tok = 5;
+  for (int64_t n_tok : {5, 20}) {  // 20: the packed-panel path for F32/F16
+  const int64_t n_in = 512, n_out = 37;
   const std::vector<float> wf = Random(n_in * n_out, 3, 0.5f);
   const std::vector<float> x = Random(n_in * n_tok, 4);
   const std::vector<float> bias = Random(n_out, 5);
@@ -113,6 +114,7 @@ TEST(MatMul, EveryWeightTypeMatchesDequantizedReference) {
             << TypeInfo(type).name << " t " << t << " r " << r;
       }
     }
+  }
   }
 }
 
