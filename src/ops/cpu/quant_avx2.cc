@@ -230,6 +230,66 @@ void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   }
 }
 
+// Batched F16: 2 weight rows x 4 activation rows per pass, 16 accumulating registers'
+// worth of work per 8 elements (2 + 4 conversions for 8 FMAs instead of 5 for 4).
+void DotF16Block2x4(const uint8_t* w0, const uint8_t* w1, const uint8_t* const* a, int64_t n,
+                    float* out /* [2][4] */) {
+  __m256 acc[2][4];
+#pragma GCC unroll 8
+  for (int c = 0; c < 4; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x0 = _mm256_cvtph_ps(Load128(w0 + 2 * i));
+    const __m256 x1 = _mm256_cvtph_ps(Load128(w1 + 2 * i));
+#pragma GCC unroll 8
+    for (int c = 0; c < 4; ++c) {
+      const __m256 y = _mm256_cvtph_ps(Load128(a[c] + 2 * i));
+      acc[0][c] = _mm256_fmadd_ps(x0, y, acc[0][c]);
+      acc[1][c] = _mm256_fmadd_ps(x1, y, acc[1][c]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int c = 0; c < 4; ++c) {
+    float s0 = HSum(acc[0][c]), s1 = HSum(acc[1][c]);
+    for (int64_t k = i; k < n; ++k) {
+      const float y = LoadF16(a[c] + 2 * k);
+      s0 += LoadF16(w0 + 2 * k) * y;
+      s1 += LoadF16(w1 + 2 * k) * y;
+    }
+    out[c] = s0;
+    out[4 + c] = s1;
+  }
+}
+
+void DotRowsF16(int64_t n, const void* w, size_t w_stride, int64_t nw, const void* a,
+                size_t a_stride, int64_t na, float* out, size_t out_stride) {
+  const uint8_t* wb = static_cast<const uint8_t*>(w);
+  const uint8_t* ab = static_cast<const uint8_t*>(a);
+  int64_t c = 0;
+  for (; c + 4 <= na; c += 4) {
+    const uint8_t* ap[4] = {ab + c * a_stride, ab + (c + 1) * a_stride, ab + (c + 2) * a_stride,
+                            ab + (c + 3) * a_stride};
+    int64_t r = 0;
+    for (; r + 2 <= nw; r += 2) {
+      float o[8];
+      DotF16Block2x4(wb + r * w_stride, wb + (r + 1) * w_stride, ap, n, o);
+      for (int k = 0; k < 4; ++k) {
+        out[(c + k) * out_stride + r] = o[k];
+        out[(c + k) * out_stride + r + 1] = o[4 + k];
+      }
+    }
+    for (; r < nw; ++r) {
+      float o[4];
+      DotF16N<4>(wb + r * w_stride, ap, n, o);
+      for (int k = 0; k < 4; ++k) out[(c + k) * out_stride + r] = o[k];
+    }
+  }
+  for (; c < na; ++c) {
+    const uint8_t* ap = ab + c * a_stride;
+    for (int64_t r = 0; r < nw; ++r) DotF16N<1>(wb + r * w_stride, &ap, n, &out[c * out_stride + r]);
+  }
+}
+
 inline __m256 Bf16x8(const uint8_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(Load128(p)), 16));
 }
@@ -541,6 +601,7 @@ void AddAvx2Kernels(KernelTable* t) {
   act(TensorType::kF16, QuantizeF16);
   Register<DotF32N<1>, DotF32N<4>>(t, TensorType::kF32);
   Register<DotF16N<1>, DotF16N<4>>(t, TensorType::kF16);
+  t->vec_dot_rows[static_cast<uint32_t>(TensorType::kF16)] = DotRowsF16;
   Register<DotBF16N<1>, DotBF16N<4>>(t, TensorType::kBF16);
   Register<DotQ8_0N<1>, DotQ8_0N<4>>(t, TensorType::kQ8_0);
   Register<DotQ4_0N<1>, DotQ4_0N<4>>(t, TensorType::kQ4_0);
