@@ -21,22 +21,6 @@ namespace {
 constexpr int64_t kRowBlock = 16;
 constexpr int64_t kTokenBlock = 64;
 
-// Q8_0 activations exactly as llama.cpp's x86 build makes them (quantize_row_q8_0 with
-// AVX): d = amax/127 stored as F16, but the multiplier is 127/amax and rounding is to
-// nearest even. The portable reference (1/d, round half away) differs on ties, and one
-// flipped level is visible in the logits of a small model.
-void QuantizeQ8_0X86(const float* x, uint8_t* dst, int64_t n) {
-  for (int64_t b = 0; b < n / 32; ++b, x += 32, dst += 34) {
-    float amax = 0.0f;
-    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
-    const uint16_t d = F32ToF16(amax / 127.f);
-    std::memcpy(dst, &d, 2);
-    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
-    int8_t* qs = reinterpret_cast<int8_t*>(dst + 2);
-    for (int j = 0; j < 32; ++j) qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
-  }
-}
-
 // Batches at least this long use packed panels for F32/F16 weights.
 constexpr int64_t kPanelMinTokens = 8;
 constexpr int64_t kPanelTokenBlock = 120;
@@ -139,11 +123,7 @@ void MatMul(const Tensor& w, const float* bias, const float* x, int64_t x_stride
     uint8_t* act = scratch.act.data();
     pool.ParallelFor(n_tokens, 1, [&](int64_t t0, int64_t t1, int) {
       for (int64_t t = t0; t < t1; ++t) {
-        if (ActivationType(w.type) == TensorType::kQ8_0) {
-          QuantizeQ8_0X86(x + t * x_stride, act + t * act_bytes, n_in);
-        } else {
-          QuantizeActivationRow(w.type, x + t * x_stride, act + t * act_bytes, n_in);
-        }
+        QuantizeActivationRow(w.type, x + t * x_stride, act + t * act_bytes, n_in);
       }
     });
     const cpu::KernelTable& k = cpu::Kernels(cpu::ActiveKernelSet());
