@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -319,16 +320,20 @@ Status GgufWriter::Write(const std::string& path, const std::string& refuse_path
   if (Status s = WriteAll(fd, head.data(), head.size(), tmp); !s.ok()) return fail(s);
   static const uint8_t kZeros[256] = {};
   uint64_t done_bytes = 0;
+  // One buffer for every generated tensor: allocating (and faulting in) a fresh one per
+  // tensor costs more than generating the data.
+  std::vector<uint8_t> filled;
   for (size_t k = 0; k < impl_->tensors.size(); ++k) {
     const Impl::Tensor& t = impl_->tensors[k];
     std::span<const uint8_t> data = t.is_owned ? std::span<const uint8_t>(t.owned) : t.view;
-    std::vector<uint8_t> filled;
     if (t.fill) {
-      filled.assign(sizes[k], 0);
-      if (Status s = t.fill(std::span<uint8_t>(filled)); !s.ok()) {
+      if (filled.size() < sizes[k]) filled.resize(sizes[k]);
+      std::span<uint8_t> out(filled.data(), sizes[k]);
+      std::fill(out.begin(), out.end(), uint8_t{0});
+      if (Status s = t.fill(out); !s.ok()) {
         return fail(s.WithContext("cannot write " + path + ": tensor " + t.name));
       }
-      data = filled;
+      data = out;
     }
     if (Status s = WriteAll(fd, data.data(), data.size(), tmp); !s.ok()) return fail(s);
     if (Status s = WriteAll(fd, kZeros, PadTo(sizes[k], align), tmp); !s.ok()) return fail(s);
