@@ -200,9 +200,9 @@ void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   }
   #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
-    const float* y = reinterpret_cast<const float*>(a[c]);
     float s = HSum(_mm256_add_ps(acc[c][0], acc[c][1]));
-    for (int64_t k = i; k < n; ++k) s += x[k] * y[k];
+    // Rows may start anywhere (a weight row inside a file): no float dereferences.
+    for (int64_t k = i; k < n; ++k) s += Load<float>(w + 4 * k) * Load<float>(a[c] + 4 * k);
     out[c] = s;
   }
 }
