@@ -39,21 +39,29 @@ struct Rng {
 };
 
 const char* const kCommonWords[] = {
-    "the", "of", "and", "to", "a", "in", "is", "it", "that", "was", "for", "on", "are", "with",
-    "as", "his", "they", "be", "at", "one", "have", "this", "from", "by", "hot", "word", "but",
-    "what", "some", "we", "can", "out", "other", "were", "all", "there", "when", "up", "use",
-    "your", "how", "said", "an", "each", "she", "which", "do", "their", "time", "if", "will",
-    "way", "about", "many", "then", "them", "write", "would", "like", "so", "these", "her",
-    "long", "make", "thing", "see", "him", "two", "has", "look", "more", "day", "could", "go",
-    "come", "did", "number", "sound", "no", "most", "people", "my", "over", "know", "water",
-    "than", "call", "first", "who", "may", "down", "side", "been", "now", "find", "picture",
-    "image", "shows", "photograph", "window", "light", "morning", "table", "yellow", "green",
-    "building", "street", "mountain", "river", "children", "playing", "standing", "wearing",
-    "background", "foreground", "colorful", "beautiful", "wooden", "landscape", "sky", "clouds",
+    "the",        "of",         "and",        "to",       "a",         "in",      "is",
+    "it",         "that",       "was",        "for",      "on",        "are",     "with",
+    "as",         "his",        "they",       "be",       "at",        "one",     "have",
+    "this",       "from",       "by",         "hot",      "word",      "but",     "what",
+    "some",       "we",         "can",        "out",      "other",     "were",    "all",
+    "there",      "when",       "up",         "use",      "your",      "how",     "said",
+    "an",         "each",       "she",        "which",    "do",        "their",   "time",
+    "if",         "will",       "way",        "about",    "many",      "then",    "them",
+    "write",      "would",      "like",       "so",       "these",     "her",     "long",
+    "make",       "thing",      "see",        "him",      "two",       "has",     "look",
+    "more",       "day",        "could",      "go",       "come",      "did",     "number",
+    "sound",      "no",         "most",       "people",   "my",        "over",    "know",
+    "water",      "than",       "call",       "first",    "who",       "may",     "down",
+    "side",       "been",       "now",        "find",     "picture",   "image",   "shows",
+    "photograph", "window",     "light",      "morning",  "table",     "yellow",  "green",
+    "building",   "street",     "mountain",   "river",    "children",  "playing", "standing",
+    "wearing",    "background", "foreground", "colorful", "beautiful", "wooden",  "landscape",
+    "sky",        "clouds",
 };
-const char* const kSyllables[] = {"con", "ter", "ing", "pro", "ver", "ment", "al", "tion", "re",
-                                  "de", "com", "ex", "ble", "ous", "ly", "ar", "an", "im", "ic",
-                                  "ate", "ful", "ness", "sub", "tra", "mo", "lu", "vi", "qua"};
+const char* const kSyllables[] = {"con",  "ter", "ing", "pro", "ver", "ment", "al",
+                                  "tion", "re",  "de",  "com", "ex",  "ble",  "ous",
+                                  "ly",   "ar",  "an",  "im",  "ic",  "ate",  "ful",
+                                  "ness", "sub", "tra", "mo",  "lu",  "vi",   "qua"};
 
 std::string MakeProse() {
   Rng r{0x9E3779B97F4A7C15ull};
@@ -82,17 +90,18 @@ std::string MakeProse() {
 
 std::string MakeCode() {
   Rng r{12345};
-  const char* const idents[] = {"count", "index", "buffer", "size", "result", "value", "node",
-                                "left", "right", "data", "offset", "tokens", "image", "width",
-                                "height", "scale", "pixels", "weights", "bias", "output"};
+  const char* const idents[] = {"count",  "index", "buffer", "size",    "result", "value", "node",
+                                "left",   "right", "data",   "offset",  "tokens", "image", "width",
+                                "height", "scale", "pixels", "weights", "bias",   "output"};
   const char* const types[] = {"int", "float", "size_t", "auto", "std::string", "uint8_t"};
   std::string out;
   int fn = 0;
   while (out.size() < kTargetBytes) {
-    out += "// Computes the " + std::string(idents[r.Below(20)]) + " of the " + idents[r.Below(20)] +
-           " (see issue " + std::to_string(r.Below(500)) + ").\n";
+    out += "// Computes the " + std::string(idents[r.Below(20)]) + " of the " +
+           idents[r.Below(20)] + " (see issue " + std::to_string(r.Below(500)) + ").\n";
     out += std::string(types[r.Below(6)]) + " Function" + std::to_string(fn++) + "(const " +
-           types[r.Below(6)] + "& " + idents[r.Below(20)] + ", int " + idents[r.Below(20)] + ") {\n";
+           types[r.Below(6)] + "& " + idents[r.Below(20)] + ", int " + idents[r.Below(20)] +
+           ") {\n";
     for (size_t k = 0, n = 3 + r.Below(8); k < n; ++k) {
       const std::string indent(4 * (1 + r.Below(3)), ' ');
       switch (r.Below(4)) {
@@ -119,8 +128,10 @@ std::string MakeCode() {
 std::string MakeChinese() {
   // Common characters and punctuation (UTF-8).
   const std::string chars =
-      "的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对着"
-      "事其里所去行过家十用发天如然作方成者多日都三小军二无同么经法当起与好看学进种将还分此心前面又定见"
+      "的一是不了人我在有他这为之大来以个中上们到说国和地也子时道出而要于就下得可你年生自会那后能对"
+      "着"
+      "事其里所去行过家十用发天如然作方成者多日都三小军二无同么经法当起与好看学进种将还分此心前面又"
+      "定见"
       "只主没公从图片中有一只猫坐在窗台上阳光照进房间里桌子旁边放着一本书";
   std::vector<std::string> cps;
   for (size_t i = 0; i < chars.size();) {
@@ -140,7 +151,8 @@ std::string MakeChinese() {
 }
 
 std::unique_ptr<Tokenizer> LoadTokenizer() {
-  const std::string path = std::string(MD_SOURCE_DIR) + "/testdata/fixtures/tokenizer-moondream2.gguf";
+  const std::string path =
+      std::string(MD_SOURCE_DIR) + "/testdata/fixtures/tokenizer-moondream2.gguf";
   auto file = GgufFile::Open(path);
   if (!file.ok()) {
     std::fprintf(stderr, "%s\n", file.status().ToString().c_str());
@@ -178,13 +190,26 @@ void RunEncode(benchmark::State& state, const std::string& text, bool cold) {
   state.counters["MB_per_s"] = benchmark::Counter(static_cast<double>(text.size()) / 1e6,
                                                   benchmark::Counter::kIsIterationInvariantRate);
   state.counters["tokens"] = static_cast<double>(tokens);
-  state.counters["bytes_per_token"] = static_cast<double>(text.size()) / static_cast<double>(tokens);
+  state.counters["bytes_per_token"] =
+      static_cast<double>(text.size()) / static_cast<double>(tokens);
 }
 
-void BM_EncodeProse(benchmark::State& s) { static const std::string t = MakeProse(); RunEncode(s, t, false); }
-void BM_EncodeProseCold(benchmark::State& s) { static const std::string t = MakeProse(); RunEncode(s, t, true); }
-void BM_EncodeCode(benchmark::State& s) { static const std::string t = MakeCode(); RunEncode(s, t, false); }
-void BM_EncodeChinese(benchmark::State& s) { static const std::string t = MakeChinese(); RunEncode(s, t, false); }
+void BM_EncodeProse(benchmark::State& s) {
+  static const std::string t = MakeProse();
+  RunEncode(s, t, false);
+}
+void BM_EncodeProseCold(benchmark::State& s) {
+  static const std::string t = MakeProse();
+  RunEncode(s, t, true);
+}
+void BM_EncodeCode(benchmark::State& s) {
+  static const std::string t = MakeCode();
+  RunEncode(s, t, false);
+}
+void BM_EncodeChinese(benchmark::State& s) {
+  static const std::string t = MakeChinese();
+  RunEncode(s, t, false);
+}
 void BM_EncodeOneLongWord(benchmark::State& s) {
   static const std::string t(kTargetBytes, 'a');
   RunEncode(s, t, false);
@@ -196,7 +221,8 @@ void BM_Encode100kSpaces(benchmark::State& s) {
 void BM_EncodeDigits(benchmark::State& s) {
   static const std::string t = [] {
     std::string d;
-    for (size_t i = 0; i < kTargetBytes; ++i) d.push_back(static_cast<char>('0' + (i * 7 + i / 3) % 10));
+    for (size_t i = 0; i < kTargetBytes; ++i)
+      d.push_back(static_cast<char>('0' + (i * 7 + i / 3) % 10));
     return d;
   }();
   RunEncode(s, t, false);

@@ -65,8 +65,8 @@ bool FromHex(const std::string& hex, std::string* out, std::string* error) {
 }
 
 // One input line -> the output line, or an error message.
-bool EncodeLine(const Tokenizer& tok, const std::string& line, bool parse_special,
-                std::string* out, std::string* error) {
+bool EncodeLine(const Tokenizer& tok, const std::string& line, bool parse_special, std::string* out,
+                std::string* error) {
   const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   std::string bytes;
   if (j.is_string()) {
@@ -141,24 +141,23 @@ int Run(const TokenizeArgs& a) {
   return status;
 }
 
-const CommandRegistration kRegistration(
-    "tokenize", 80, [](CLI::App& app) -> RunFn {
-      auto args = std::make_shared<TokenizeArgs>();
-      app.description(
-          "Tokenize stdin lines (JSON strings or {\"hex\": ...}) into JSON id arrays, or with "
-          "--decode turn id arrays back into {\"text\", \"hex\"}");
-      app.add_option("--model", args->model, "GGUF file with the tokenizer (model or vocab-only)")
-          ->required();
-      app.add_flag("--parse-special", args->parse_special,
-                   "template text: special tokens such as <|endoftext|> written in the text "
-                   "become their ids (default: user text, they stay ordinary text)");
-      app.add_flag("--decode", args->decode, "read arrays of ids and write the text");
-      app.add_option("--pre", args->pre,
-                     "pre-tokenizer for files without tokenizer.ggml.pre: auto (GPT-2 rules, "
-                     "as the model was trained) or llama-compat (llama.cpp's fallback)")
-          ->check(CLI::IsMember({"auto", "llama-compat"}));
-      return [args] { return Run(*args); };
-    });
+const CommandRegistration kRegistration("tokenize", 80, [](CLI::App& app) -> RunFn {
+  auto args = std::make_shared<TokenizeArgs>();
+  app.description(
+      "Tokenize stdin lines (JSON strings or {\"hex\": ...}) into JSON id arrays, or with "
+      "--decode turn id arrays back into {\"text\", \"hex\"}");
+  app.add_option("--model", args->model, "GGUF file with the tokenizer (model or vocab-only)")
+      ->required();
+  app.add_flag("--parse-special", args->parse_special,
+               "template text: special tokens such as <|endoftext|> written in the text "
+               "become their ids (default: user text, they stay ordinary text)");
+  app.add_flag("--decode", args->decode, "read arrays of ids and write the text");
+  app.add_option("--pre", args->pre,
+                 "pre-tokenizer for files without tokenizer.ggml.pre: auto (GPT-2 rules, "
+                 "as the model was trained) or llama-compat (llama.cpp's fallback)")
+      ->check(CLI::IsMember({"auto", "llama-compat"}));
+  return [args] { return Run(*args); };
+});
 
 }  // namespace
 }  // namespace md::cli

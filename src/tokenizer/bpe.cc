@@ -137,10 +137,12 @@ void BpeModel::Build(const std::vector<std::string>& token_texts,
   std::string bytes;
   for (size_t id = 0; id < token_texts.size(); ++id) {
     const std::string& text = token_texts[id];
-    if (text.size() == 1) single_byte_token_[static_cast<uint8_t>(text[0])] = static_cast<int32_t>(id);
+    if (text.size() == 1)
+      single_byte_token_[static_cast<uint8_t>(text[0])] = static_cast<int32_t>(id);
     if (!DecodeAlphabet(text, &bytes) || bytes.empty()) continue;
     auto it = sym_of.find(bytes);
-    if (it != sym_of.end() && sym_token_[it->second] < 0) sym_token_[it->second] = static_cast<int32_t>(id);
+    if (it != sym_of.end() && sym_token_[it->second] < 0)
+      sym_token_[it->second] = static_cast<int32_t>(id);
   }
 }
 

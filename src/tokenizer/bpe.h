@@ -39,7 +39,7 @@ class BpeModel {
   size_t num_symbols() const { return sym_token_.size(); }
 
   struct Node {
-    int32_t sym;   // -1 once absorbed into its left neighbour
+    int32_t sym;  // -1 once absorbed into its left neighbour
     int32_t prev;
     int32_t next;
   };
@@ -67,8 +67,8 @@ class BpeModel {
 
   std::vector<MergeSlot> merge_table_;
   uint64_t merge_mask_ = 0;
-  std::vector<int32_t> sym_token_;     // symbol -> vocabulary id, -1 if not a token
-  std::vector<uint32_t> sym_offset_;   // symbol -> its bytes in sym_bytes_
+  std::vector<int32_t> sym_token_;    // symbol -> vocabulary id, -1 if not a token
+  std::vector<uint32_t> sym_offset_;  // symbol -> its bytes in sym_bytes_
   std::vector<uint32_t> sym_length_;
   std::string sym_bytes_;
   int32_t single_byte_token_[256] = {};  // token whose stored text is exactly that byte

@@ -130,12 +130,15 @@ void SplitLlamaDefault(std::span<const uint32_t> cps, std::span<const uint8_t> f
   std::vector<uint32_t> a{static_cast<uint32_t>(cps.size())};
   std::vector<uint32_t> b;
   // 1. [\p{P}\$\+<=>\^~\|]+
-  SplitRuns(a, [&](size_t i) {
-    const uint32_t c = cps[i];
-    if (c < 128) return IsDefaultPunctAscii(c);
-    return !IsSpaceFlags(flags[i]) &&
-           (flags[i] & kClassMask) == static_cast<uint8_t>(CodepointClass::kPunctuation);
-  }, &b);
+  SplitRuns(
+      a,
+      [&](size_t i) {
+        const uint32_t c = cps[i];
+        if (c < 128) return IsDefaultPunctAscii(c);
+        return !IsSpaceFlags(flags[i]) &&
+               (flags[i] & kClassMask) == static_cast<uint8_t>(CodepointClass::kPunctuation);
+      },
+      &b);
   // 2. the GPT-2 pattern inside each piece
   a.clear();
   size_t start = 0;
@@ -145,11 +148,14 @@ void SplitLlamaDefault(std::span<const uint32_t> cps, std::span<const uint8_t> f
   }
   // 3. \p{N}+
   b.clear();
-  SplitRuns(a, [&](size_t i) {
-    const uint32_t c = cps[i];
-    if (c < 128) return c >= '0' && c <= '9';
-    return !IsSpaceFlags(flags[i]) && IsNumberFlags(flags[i]);
-  }, &b);
+  SplitRuns(
+      a,
+      [&](size_t i) {
+        const uint32_t c = cps[i];
+        if (c < 128) return c >= '0' && c <= '9';
+        return !IsSpaceFlags(flags[i]) && IsNumberFlags(flags[i]);
+      },
+      &b);
   // 4. [0-9][0-9][0-9], leftmost non-overlapping matches
   auto digit = [&](size_t i) { return cps[i] >= '0' && cps[i] <= '9'; };
   start = 0;

@@ -39,9 +39,9 @@ class SpecialMatcher {
     std::unordered_map<std::string_view, int32_t> by_text;
     std::vector<uint64_t> first_pairs;  // bit (b0 << 8 | b1): some text starts b0 b1
   };
-  std::vector<Group> groups_;           // longest first
+  std::vector<Group> groups_;  // longest first
   std::vector<uint64_t> any_first_pair_;
-  bool any_single_[256] = {};           // one-byte candidates
+  bool any_single_[256] = {};  // one-byte candidates
 };
 
 }  // namespace md

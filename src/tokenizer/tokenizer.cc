@@ -16,8 +16,8 @@ namespace {
 
 // Texts llama.cpp treats as end-of-generation markers (and forces to CONTROL).
 constexpr std::string_view kEndMarkers[] = {
-    "<|endoftext|>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|end_of_text|>",
-    "<EOT>",
+    "<|endoftext|>", "<|eot_id|>",      "<|im_end|>", "<|end|>",
+    "<end_of_turn>", "<|end_of_text|>", "<EOT>",
 };
 
 // NORMAL token text -> bytes, as llama.cpp's llama_decode_text does: each code point
@@ -105,8 +105,8 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromVocab(VocabData vocab, Preto
                          "\" is not supported (expected \"gpt-2\", \"phi-2\" or \"default\")");
     }
   } else {
-    tok->pre_ = mode == PretokenizerMode::kLlamaCompat ? PreTokenizer::kLlamaDefault
-                                                      : PreTokenizer::kGpt2;
+    tok->pre_ =
+        mode == PretokenizerMode::kLlamaCompat ? PreTokenizer::kLlamaDefault : PreTokenizer::kGpt2;
   }
 
   tok->texts_ = std::move(vocab.tokens);

@@ -42,10 +42,9 @@ uint8_t Flags(uint32_t cp) {
   if (cp > 0x10FFFF) return static_cast<uint8_t>(CodepointClass::kUndefined);
   // Last run whose first code point is <= cp.
   const auto* end = kCodepointRuns + kNumCodepointRuns;
-  const auto* it = std::upper_bound(kCodepointRuns, end, cp,
-                                    [](uint32_t v, const unicode_internal::CodepointRun& r) {
-                                      return v < r.first;
-                                    });
+  const auto* it = std::upper_bound(
+      kCodepointRuns, end, cp,
+      [](uint32_t v, const unicode_internal::CodepointRun& r) { return v < r.first; });
   return static_cast<uint8_t>((it - 1)->cls);
 }
 
@@ -134,12 +133,12 @@ size_t ValidUtf8Prefix(std::string_view bytes) {
       len = 2;
     } else if (b >= 0xE0 && b <= 0xEF) {
       len = 3;
-      if (b == 0xE0) lo = 0xA0;       // no over-long forms
-      if (b == 0xED) hi = 0x9F;       // no surrogates
+      if (b == 0xE0) lo = 0xA0;  // no over-long forms
+      if (b == 0xED) hi = 0x9F;  // no surrogates
     } else if (b >= 0xF0 && b <= 0xF4) {
       len = 4;
-      if (b == 0xF0) lo = 0x90;       // no over-long forms
-      if (b == 0xF4) hi = 0x8F;       // nothing past U+10FFFF
+      if (b == 0xF0) lo = 0x90;  // no over-long forms
+      if (b == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
     } else {
       return i;
     }

@@ -54,8 +54,9 @@ inline bool IsNumber(uint32_t cp) { return ClassOf(cp) == CodepointClass::kNumbe
 // Decodes text into code points the way llama.cpp does for prompts: a lead byte with
 // enough continuation bytes gives its value even when over-long (C0 AF -> '/') or a
 // surrogate (ED A0 80 -> U+D800); 4-byte leads F0..F7 are accepted (so values up to
-// 0x1FFFFF would appear; those become U+FFFD, where llama.cpp throws); anything else (stray continuation byte, F8..FF, a truncated
-// sequence) becomes U+FFFD and decoding resumes at the next byte.
+// 0x1FFFFF would appear; those become U+FFFD, where llama.cpp throws); anything else (stray
+// continuation byte, F8..FF, a truncated sequence) becomes U+FFFD and decoding resumes at the next
+// byte.
 void DecodeUtf8Lenient(std::string_view text, std::vector<uint32_t>* out);
 
 // Appends the UTF-8 form of cp (1..4 bytes; surrogates are encoded like any value).

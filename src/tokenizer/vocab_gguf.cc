@@ -23,7 +23,8 @@ StatusOr<VocabData> ReadVocabFromGguf(const GgufFile& file) {
   auto model = file.GetString("tokenizer.ggml.model");
   if (!model.ok()) {
     if (model.status().code() == StatusCode::kNotFound) {
-      return NotFound(file.path() + ": no tokenizer in this file (key tokenizer.ggml.model missing)");
+      return NotFound(file.path() +
+                      ": no tokenizer in this file (key tokenizer.ggml.model missing)");
     }
     return model.status();
   }

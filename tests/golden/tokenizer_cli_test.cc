@@ -1,7 +1,6 @@
 // `moondream tokenize` against the goldens: every case through the CLI in both modes
 // (as {"hex": ...} lines), --decode, --pre llama-compat, and bad lines.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -58,14 +57,16 @@ int RunTokenize(const std::string& args, const std::string& input, std::vector<s
   const std::string in_path = InputFile::path();
   std::ofstream(in_path, std::ios::trunc) << input;
   std::string stdout_text;
-  const int rc = test::RunCommand(test::MoondreamBinary() + " tokenize " + args + " < " + in_path +
-                                      " 2>/dev/null",
-                                  &stdout_text);
+  const int rc = test::RunCommand(
+      test::MoondreamBinary() + " tokenize " + args + " < " + in_path + " 2>/dev/null",
+      &stdout_text);
   *out = Lines(stdout_text);
   return rc;
 }
 
-std::string Model(const char* name) { return "--model " + test::TestData(std::string("fixtures/") + name); }
+std::string Model(const char* name) {
+  return "--model " + test::TestData(std::string("fixtures/") + name);
+}
 
 void CheckEncode(const std::string& args, const std::string& golden, const char* field) {
   const auto cases = ReadJsonl(golden);
@@ -75,7 +76,8 @@ void CheckEncode(const std::string& args, const std::string& golden, const char*
   ASSERT_EQ(RunTokenize(args, input, &out), 0) << args;
   ASSERT_EQ(out.size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
-    EXPECT_EQ(json::parse(out[i]), cases[i][field]) << golden << " id " << cases[i]["id"] << " " << args;
+    EXPECT_EQ(json::parse(out[i]), cases[i][field])
+        << golden << " id " << cases[i]["id"] << " " << args;
   }
 }
 
@@ -124,7 +126,9 @@ TEST(TokenizeCli, PlainJsonStringsAndBadLines) {
   EXPECT_TRUE(json::parse(out[2]).contains("error"));
   EXPECT_EQ(json::parse(out[3]), json({27, 91, 437, 1659, 5239, 91, 29}));
 
-  EXPECT_EQ(RunTokenize(Model("tokenizer-moondream2.gguf") + " --decode", "[1, -3]\n[51200]\n\"x\"\n", &out), 1);
+  EXPECT_EQ(RunTokenize(Model("tokenizer-moondream2.gguf") + " --decode",
+                        "[1, -3]\n[51200]\n\"x\"\n", &out),
+            1);
   ASSERT_EQ(out.size(), 3u);
   for (const auto& line : out) EXPECT_TRUE(json::parse(line).contains("error")) << line;
 

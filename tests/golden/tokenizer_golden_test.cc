@@ -133,7 +133,8 @@ TEST(TokenizerGolden, NoPreKeyLlamaCompat) {
   for (size_t k = 0; k < lines.size(); ++k) {
     const json& g = lines[k];
     const std::string bytes = FromHex(g["bytes_hex"]);
-    SCOPED_TRACE("id " + std::to_string(g["id"].get<int>()) + " " + g["bytes_hex"].get<std::string>());
+    SCOPED_TRACE("id " + std::to_string(g["id"].get<int>()) + " " +
+                 g["bytes_hex"].get<std::string>());
     EXPECT_EQ(tok->Encode(bytes, false), Ids(g["ids"]));
     EXPECT_EQ(tok->Encode(bytes, true), Ids(g["ids_parse_special"]));
     differ_from_gpt2 += Ids(g["ids"]) != Ids(gpt2[k]["ids"]);

@@ -1,6 +1,8 @@
 // Tokenizer behaviour beyond the golden files: the spec's GPT-2 test vectors, the
 // Unicode tables, invalid UTF-8, work bounds on pathological inputs (counted, not
 // timed), load errors, decoding clean-up, the streaming decoder and thread safety.
+#include "tokenizer/tokenizer.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,7 +12,6 @@
 #include "formats/gguf.h"
 #include "support/test_support.h"
 #include "tokenizer/bpe.h"
-#include "tokenizer/tokenizer.h"
 #include "tokenizer/unicode.h"
 
 namespace md {
@@ -65,9 +66,12 @@ TEST(Tokenizer, OfficialGpt2Vectors) {
   EXPECT_EQ(t.Encode("33333", false), (Ids{2091, 20370}));
   EXPECT_EQ(t.Encode("ied 4 \u00bd months", false), (Ids{798, 604, 25208, 1933}));
   EXPECT_EQ(t.Encode("\u00c4pfel", false), (Ids{127, 226, 79, 69, 417}));
-  EXPECT_EQ(t.Encode("Hello, y'all! How are you \U0001F601 ?\u6211\u60f3\u5728apple\u5de5\u4f5c1314151\u5929\uff5e", false),
-            (Ids{15496, 11, 331, 6, 439, 0, 1374, 389, 345, 30325, 223, 5633, 22755, 239, 46349, 111,
-                 28839, 101, 18040, 32432, 98, 43291, 1485, 1415, 24309, 25465, 171, 121, 252}));
+  EXPECT_EQ(t.Encode("Hello, y'all! How are you \U0001F601 "
+                     "?\u6211\u60f3\u5728apple\u5de5\u4f5c1314151\u5929\uff5e",
+                     false),
+            (Ids{15496, 11,    331,   6,    439,   0,     1374,  389, 345,   30325,
+                 223,   5633,  22755, 239,  46349, 111,   28839, 101, 18040, 32432,
+                 98,    43291, 1485,  1415, 24309, 25465, 171,   121, 252}));
   // The standard Moondream prompt pieces.
   EXPECT_EQ(t.Encode("\n\nQuestion:", false), (Ids{198, 198, 24361, 25}));
   EXPECT_EQ(t.Encode("\n\nAnswer:", false), (Ids{198, 198, 33706, 25}));
@@ -128,18 +132,18 @@ TEST(Unicode, ClassesMatchLlamaCppTables) {
   using unicode::ClassOf;
   EXPECT_EQ(ClassOf('a'), CodepointClass::kLetter);
   EXPECT_EQ(ClassOf('7'), CodepointClass::kNumber);
-  EXPECT_EQ(ClassOf(0xBD), CodepointClass::kNumber);        // ½
-  EXPECT_EQ(ClassOf(0x2160), CodepointClass::kNumber);      // Ⅰ (Nl)
+  EXPECT_EQ(ClassOf(0xBD), CodepointClass::kNumber);    // ½
+  EXPECT_EQ(ClassOf(0x2160), CodepointClass::kNumber);  // Ⅰ (Nl)
   EXPECT_EQ(ClassOf(0x0301), CodepointClass::kMark);
   EXPECT_EQ(ClassOf(0x2014), CodepointClass::kPunctuation);  // em dash
   EXPECT_EQ(ClassOf(0x20AC), CodepointClass::kSymbol);       // €
   EXPECT_EQ(ClassOf(0xFFFD), CodepointClass::kSymbol);
-  EXPECT_EQ(ClassOf(0x4E2D), CodepointClass::kLetter);      // 中
-  EXPECT_EQ(ClassOf(0x1F600), CodepointClass::kSymbol);      // 😀
-  EXPECT_EQ(ClassOf(0x31350), CodepointClass::kLetter);      // CJK Ext. H (Unicode 15.0)
-  EXPECT_EQ(ClassOf(0x2EBF0), CodepointClass::kLetter);      // CJK Ext. I (Unicode 15.1)
-  EXPECT_EQ(ClassOf(0x0378), CodepointClass::kUndefined);    // unassigned
-  EXPECT_EQ(ClassOf(0xD800), CodepointClass::kControl);      // surrogate (Cs)
+  EXPECT_EQ(ClassOf(0x4E2D), CodepointClass::kLetter);     // 中
+  EXPECT_EQ(ClassOf(0x1F600), CodepointClass::kSymbol);    // 😀
+  EXPECT_EQ(ClassOf(0x31350), CodepointClass::kLetter);    // CJK Ext. H (Unicode 15.0)
+  EXPECT_EQ(ClassOf(0x2EBF0), CodepointClass::kLetter);    // CJK Ext. I (Unicode 15.1)
+  EXPECT_EQ(ClassOf(0x0378), CodepointClass::kUndefined);  // unassigned
+  EXPECT_EQ(ClassOf(0xD800), CodepointClass::kControl);    // surrogate (Cs)
   EXPECT_EQ(ClassOf(0x110000), CodepointClass::kUndefined);
   EXPECT_EQ(ClassOf(0x10FFFF), CodepointClass::kUndefined);  // noncharacter, Cn
   // White_Space: 25 code points; not U+001C..U+001F (which str.isspace() accepts).
@@ -172,7 +176,10 @@ TEST(Unicode, LenientDecodingAsLlamaCpp) {
 
 TEST(Tokenizer, InvalidUtf8) {
   const Tokenizer& t = Full();
-  EXPECT_EQ(t.Encode("a\xFF" "b", false), (Ids{64, 4210, 65}));
+  EXPECT_EQ(t.Encode("a\xFF"
+                     "b",
+                     false),
+            (Ids{64, 4210, 65}));
   EXPECT_EQ(t.Encode("\xC0\xAF", false), t.Encode("/", false));
   // Past U+10FFFF llama.cpp throws; we tokenize one replacement character.
   EXPECT_EQ(t.Encode("\xF4\x90\x80\x80", false), t.Encode("\xEF\xBF\xBD", false));
@@ -188,8 +195,8 @@ TEST(Bpe, QueuedWorkIsLinearInWordLength) {
   ASSERT_TRUE(vocab.ok());
   BpeModel bpe;
   bpe.Build(vocab->tokens, vocab->merges);
-  for (const std::string& word : {std::string(1 << 16, 'a'), std::string(1 << 15, '7'),
-                                  std::string(1 << 14, '!')}) {
+  for (const std::string& word :
+       {std::string(1 << 16, 'a'), std::string(1 << 15, '7'), std::string(1 << 14, '!')}) {
     BpeModel::Scratch scratch;
     Ids ids;
     bpe.EncodeWord(word, &scratch, &ids);
@@ -204,7 +211,7 @@ TEST(Tokenizer, PathologicalInputs) {
   const std::string spaces = "x" + std::string(100000, ' ') + "y";
   const Ids ids = t.Encode(spaces, false);
   ASSERT_EQ(ids.size(), 1u + 3225 + 1 + 1);
-  EXPECT_EQ(ids[1], 50257);            // 31 spaces
+  EXPECT_EQ(ids[1], 50257);               // 31 spaces
   EXPECT_EQ(ids[3226], 50257 + 31 - 25);  // the 25 left over
   EXPECT_EQ(Concat(t, ids), spaces);
   // A long run of one letter and of digits, through the whole pipeline.
@@ -265,10 +272,10 @@ TEST(StreamDecoder, InvalidBytesBecomeReplacementCharacters) {
   const std::string r = "\xEF\xBF\xBD";
   EXPECT_EQ(Stream(t, {"\xFF"}), r);
   EXPECT_EQ(Stream(t, {"\x80\x80"}), r + r);
-  EXPECT_EQ(Stream(t, {"\xE2\x82", " x"}), r + " x");      // one maximal subpart
-  EXPECT_EQ(Stream(t, {"\xED\xA0\x80"}), r + r + r);         // surrogate: E D is ill-formed
+  EXPECT_EQ(Stream(t, {"\xE2\x82", " x"}), r + " x");  // one maximal subpart
+  EXPECT_EQ(Stream(t, {"\xED\xA0\x80"}), r + r + r);   // surrogate: E D is ill-formed
   EXPECT_EQ(Stream(t, {"\xC0\xAF"}), r + r);
-  EXPECT_EQ(Stream(t, {"ok\xF0\x9F\x98"}), "ok" + r);        // truncated at the end
+  EXPECT_EQ(Stream(t, {"ok\xF0\x9F\x98"}), "ok" + r);  // truncated at the end
   EXPECT_EQ(Stream(t, {"\xF4\x90\x80\x80"}), r + r + r + r);
 }
 
@@ -309,12 +316,12 @@ TEST(Tokenizer, SmallVocabularyRules) {
   auto tok = Tokenizer::FromVocab(v);
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
   const Tokenizer& t = **tok;
-  EXPECT_EQ(t.Encode("abc", false), Ids{5});   // b c (rank 0), then a bc (rank 2)
+  EXPECT_EQ(t.Encode("abc", false), Ids{5});  // b c (rank 0), then a bc (rank 2)
   EXPECT_EQ(t.Encode("ab", false), Ids{3});
   EXPECT_EQ(t.Encode("abab", false), (Ids{3, 3}));
   EXPECT_EQ(t.Encode("cc", false), (Ids{2, 2}));  // merged "cc" is no token: its bytes
   EXPECT_EQ(t.Encode("<s>", true), Ids{7});
-  EXPECT_EQ(t.Encode("<s>", false), Ids{});  // no tokens for '<' 's' '>': nothing
+  EXPECT_EQ(t.Encode("<s>", false), Ids{});            // no tokens for '<' 's' '>': nothing
   EXPECT_EQ(t.Encode("azzb", false), (Ids{0, 8, 1}));  // user-defined: both modes
   EXPECT_EQ(t.Encode("azzb", true), (Ids{0, 8, 1}));
   EXPECT_EQ(t.Text(6), "[EMPTY_6]");
