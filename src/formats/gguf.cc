@@ -382,9 +382,12 @@ Status GgufFile::Parse() {
   }
   tensors_.reserve(n_tensors);
   tensor_index_.reserve(n_tensors);
+  std::vector<uint64_t> record_pos;  // where each tensor info starts, for messages
+  record_pos.reserve(n_tensors);
   for (uint64_t k = 0; k < n_tensors; ++k) {
     GgufTensorInfo t;
     const uint64_t rec_pos = c.pos();
+    record_pos.push_back(rec_pos);
     const std::string rec = "tensor info #" + std::to_string(k);
     MD_RETURN_IF_ERROR(c.ReadString(&t.name, "name", rec));
     const std::string owner = "tensor " + Quote(t.name);
@@ -460,12 +463,14 @@ Status GgufFile::Parse() {
   }
   data_offset_ = header_end + header_pad;
   uint64_t expected = 0;
-  for (GgufTensorInfo& t : tensors_) {
+  for (size_t k = 0; k < tensors_.size(); ++k) {
+    GgufTensorInfo& t = tensors_[k];
     const std::string owner = "tensor " + Quote(t.name);
     if (t.offset != expected) {
       return DataLoss(name + ": " + owner + " has data offset " + std::to_string(t.offset) +
-                      ", expected " + std::to_string(expected) +
-                      " (tensors must be stored densely, in order, aligned to " +
+                      ", expected " + std::to_string(expected) + " (record at byte " +
+                      std::to_string(record_pos[k]) +
+                      "; tensors must be stored densely, in order, aligned to " +
                       std::to_string(alignment_) + ")");
     }
     const uint64_t room = size - data_offset_;

@@ -723,7 +723,7 @@ TEST(GgufLyingFileTest, TensorTypes) {
 TEST(GgufLyingFileTest, Offsets) {
   RawFile raw;
   raw.tensors[0].offset = 32;
-  ExpectError(raw, {"tensor a has data offset 32, expected 0"});
+  ExpectError(raw, {"tensor a has data offset 32, expected 0", "(record at byte "});
   raw = RawFile();
   raw.tensors[2].offset = 96;  // overlaps b
   ExpectError(raw, {"tensor c has data offset 96, expected 192"});
