@@ -51,7 +51,11 @@ void RemoveTempDirs() {
 
 std::string TempDir() {
   static std::once_flag once;
-  std::call_once(once, [] { std::atexit(RemoveTempDirs); });
+  // Construct the list before registering the cleanup, so it is destroyed after it runs.
+  std::call_once(once, [] {
+    TempDirs();
+    std::atexit(RemoveTempDirs);
+  });
   std::string tmpl = (std::filesystem::temp_directory_path() / "md_test_XXXXXX").string();
   char* made = ::mkdtemp(tmpl.data());
   if (made == nullptr) {
