@@ -1,5 +1,7 @@
 #include "server/http_util.h"
 
+#include "formats/image_decode.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -185,29 +187,26 @@ StatusOr<std::vector<uint8_t>> DecodeImageUrl(std::string_view url) {
 }
 
 Status SniffImage(std::span<const uint8_t> b) {
+  if (DetectImageFormat(b) != ImageFormat::kUnknown) return Status::Ok();
+  using namespace std::string_view_literals;  // "..."sv keeps embedded NULs
   auto has = [&](size_t off, std::string_view magic) {
     return b.size() >= off + magic.size() &&
            std::memcmp(b.data() + off, magic.data(), magic.size()) == 0;
   };
-  if (has(0, "\xFF\xD8\xFF") || has(0, "\x89PNG\r\n\x1A\n") || has(0, "GIF87a") ||
-      has(0, "GIF89a") || (has(0, "RIFF") && has(8, "WEBP"))) {
-    return Status::Ok();
-  }
   const char* other = nullptr;
-  if (has(0, "BM")) other = "BMP";
-  if (has(0, "II*\0") || has(0, "MM\0*")) other = "TIFF";
-  if (has(4, "ftypheic") || has(4, "ftypheix") || has(4, "ftypmif1") || has(4, "ftypavif")) {
+  if (has(0, "II*\0"sv) || has(0, "MM\0*"sv)) other = "TIFF";
+  if (has(4, "ftypheic"sv) || has(4, "ftypheix"sv) || has(4, "ftypmif1"sv) || has(4, "ftypavif"sv)) {
     other = "HEIC/AVIF";
   }
-  if (has(0, "%PDF")) other = "PDF";
-  if (has(0, "<svg") || has(0, "<?xml")) other = "SVG/XML";
-  if (has(0, "\0\0\1\0")) other = "ICO";
-  if (has(0, "\xFF\x0A") || has(0, "\0\0\0\x0CJXL ")) other = "JPEG XL";
+  if (has(0, "%PDF"sv)) other = "PDF";
+  if (has(0, "<svg"sv) || has(0, "<?xml"sv)) other = "SVG/XML";
+  if (has(0, "\0\0\1\0"sv)) other = "ICO";
+  if (has(0, "\xFF\x0A"sv) || has(0, "\0\0\0\x0CJXL "sv)) other = "JPEG XL";
   if (other != nullptr) {
     return Unsupported(std::string("unsupported picture type ") + other +
-                       "; send JPEG, PNG, GIF or WebP");
+                       "; send JPEG, PNG, WebP, GIF or BMP");
   }
-  return InvalidArgument("the uploaded bytes are not a picture (not JPEG, PNG, GIF or WebP)");
+  return InvalidArgument("the uploaded bytes are not a picture (not JPEG, PNG, WebP, GIF or BMP)");
 }
 
 int FindConnectionSocket(const httplib::Request& req) {

@@ -43,8 +43,8 @@ std::string EncodeBase64(std::span<const uint8_t> bytes);
 // InvalidArgument (400) or Unsupported (415, a data URL of another media type).
 StatusOr<std::vector<uint8_t>> DecodeImageUrl(std::string_view url);
 
-// Checks the first bytes of a picture: OK for JPEG / PNG / GIF / WebP, Unsupported for
-// other known formats (BMP, TIFF, HEIC, PDF, SVG, ...), InvalidArgument for bytes that
+// Checks the first bytes of a picture: OK for what the decoder reads (JPEG, PNG, WebP,
+// GIF, BMP), Unsupported for other known formats (TIFF, HEIC, PDF, SVG, ...), InvalidArgument for bytes that
 // are no picture at all. The decoder still has the last word.
 Status SniffImage(std::span<const uint8_t> bytes);
 

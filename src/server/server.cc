@@ -170,14 +170,27 @@ void PostJson(httplib::Server& svr, ServerState& state, const std::string& path,
               JsonHandler handler) {
   svr.Post(path, [&state, handler](const httplib::Request& req, httplib::Response& res,
                                    const httplib::ContentReader& reader) {
+    // Over the limit is refused from the Content-Length before reading anything, and
+    // while reading for chunked uploads.
+    const uint64_t limit = state.config.max_upload_bytes;
+    bool too_big = false;
+    if (req.has_header("Content-Length") &&
+        std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > limit) {
+      too_big = true;
+    }
     std::string body;
-    bool read_ok = reader([&](const char* data, size_t n) {
+    bool read_ok = !too_big && reader([&](const char* data, size_t n) {
+      if (body.size() + n > limit) {
+        too_big = true;
+        return false;
+      }
       body.append(data, n);
       return true;
     });
     t_request_bytes_in = body.size();
     if (!read_ok) {
-      if (res.status == 413) {
+      if (too_big || res.status == 413) {
+        res.set_header("Connection", "close");
         WriteError(res,
                    {413,
                     "the request body is larger than the upload limit of " +
@@ -465,6 +478,18 @@ void HttpServer::Routes() {
     }
     spdlog::error("req={} internal error: {}", RequestId(res), what);
     WriteError(res, {500, "internal server error", "internal", ""});
+  });
+
+  // A client that asks before sending a big body learns about the limit right away.
+  svr.set_expect_100_continue_handler([&state](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_header("Content-Length") &&
+        std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) >
+            state.config.max_upload_bytes) {
+      res.set_header("Connection", "close");
+      res.status = 413;
+      return 413;
+    }
+    return 100;
   });
 
   svr.set_logger([&state](const httplib::Request& req, const httplib::Response& res) {
