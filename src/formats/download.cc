@@ -105,6 +105,8 @@ struct HeaderSink {
   static size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     auto* self = static_cast<HeaderSink*>(user);
     std::string line(data, size * n);
+    // A new response (a redirect hop): its Content-Length is the one that counts.
+    if (line.rfind("HTTP/", 0) == 0) self->content_length = 0;
     size_t colon = line.find(':');
     if (colon == std::string::npos) return size * n;
     std::string name = Lower(Trim(line.substr(0, colon)));
@@ -253,8 +255,14 @@ StatusOr<RemoteFileInfo> ProbeUrl(const std::string& url, const DownloadOptions&
   if (rc != CURLE_OK) return CurlError(url, rc, errbuf);
   long code = 0;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
-  if (code >= 400) return HttpError(url, code);
   RemoteFileInfo info = sink.info;
+  if (code >= 400) {
+    if (code == 404) return HttpError(url, code);
+    // Signed CDN URLs may refuse HEAD (403/405) after the redirect that already told us
+    // the size and checksum; servers without HEAD leave it to the GET to decide.
+    if (info.size != 0 || !info.sha256.empty() || code == 403 || code == 405) return info;
+    return HttpError(url, code);
+  }
   if (info.size == 0) info.size = sink.content_length;
   return info;
 }

@@ -28,6 +28,7 @@ struct ServedFile {
   std::string bytes;
   std::string advertised_sha;   // sent as X-Linked-Etag (quoted) when non-empty
   uint64_t drop_once_at = 0;    // close the first GET's connection after this many bytes
+  bool refuse_head = false;     // answer HEAD with 403 (as signed CDN URLs may)
 };
 
 // A file server on 127.0.0.1 in a background thread.
@@ -78,6 +79,10 @@ class TestServer {
     }
     if (!f->advertised_sha.empty()) res.set_header("X-Linked-Etag", "\"" + f->advertised_sha + "\"");
     res.set_header("X-Linked-Size", std::to_string(f->bytes.size()));
+    if (f->refuse_head && req.method == "HEAD") {
+      res.status = 403;
+      return;
+    }
     const bool is_get = req.method == "GET";
     res.set_content_provider(
         f->bytes.size(), "application/octet-stream",
@@ -249,6 +254,21 @@ TEST(DownloadTest, WrongChecksumLeavesNoFile) {
   ASSERT_TRUE(unpinned.ok());
   EXPECT_FALSE(unpinned->checksum_verified);
   EXPECT_EQ(unpinned->sha256, Sha(data));
+}
+
+TEST(DownloadTest, HeadRefusedAfterTheChecksumWasGiven) {
+  TestServer server;
+  const std::string data = RandomBytes(300000, 6);
+  server.Add("signed.gguf", {data, Sha(data), 0, true});
+  ScratchDir dir;
+  auto r = DownloadFile({server.url("signed.gguf"), dir / "signed.gguf"}, FastRetries());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->checksum_verified);
+  EXPECT_EQ(ReadAll(dir / "signed.gguf"), data);
+  server.Add("lying.gguf", {data, Sha("x"), 0, true});
+  EXPECT_EQ(DownloadFile({server.url("lying.gguf"), dir / "lying.gguf"}, FastRetries())
+                .status().code(), StatusCode::kDataLoss);
+  EXPECT_FALSE(fs::exists(dir / "lying.gguf"));
 }
 
 TEST(DownloadTest, HttpErrorsAndOffline) {
