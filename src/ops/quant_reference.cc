@@ -13,10 +13,13 @@
 #include "ops/cpu/dispatch.h"
 #include "ops/quant_blocks.h"
 
-// Byte-exactness with llama-quantize needs every multiply and add rounded separately.
-// GCC does not contract here (ISO mode, -std=c++20); clang needs telling.
+// Byte-exactness with llama-quantize needs every multiply and add rounded separately:
+// no fused multiply-adds (GCC contracts C++ by default wherever the target has FMA, e.g.
+// on AArch64, which changed Q4_K/Q5_K bytes there).
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
 #endif
 
 namespace md::ref {
