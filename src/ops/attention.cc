@@ -38,87 +38,103 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, con
   const bool f16 = kv_type == TensorType::kF16;
   const int64_t q_blocks = (n_q + kQueryBlock - 1) / kQueryBlock;
   const GemmF32Fn gemm = ActiveGemmF32();
+  // Single-token decode reads V row by row (no transpose): each key's value row is
+  // scaled and accumulated, one pass over the cache.
+  const bool rows_pv = n_q == 1;
 
-  pool.ParallelFor(s.n_head * q_blocks, 1, [&](int64_t t0, int64_t t1, int thread) {
+  // One task per head: its K (F16 caches) and Vᵀ are gathered once, growing with the
+  // causal horizon of each query block, and reused by all its query blocks.
+  pool.ParallelFor(s.n_head, 1, [&](int64_t h0, int64_t h1, int thread) {
     float* base = scratch.buf.data() + static_cast<size_t>(thread) * scratch.per_thread;
     float* kh = base;                         // [n_kv, hd] (F16 caches only)
     float* vt = kh + n_kv * hd;               // [hd, n_kv]
     float* sc = vt + n_kv * hd;               // [qb, n_kv]
     float* qr = sc + kQueryBlock * n_kv;      // [qb, hd]
-    int cached_head = -1;
-    int64_t cached_nk = -1;
-    for (int64_t t = t0; t < t1; ++t) {
-      const int h = static_cast<int>(t / q_blocks);
-      const int64_t i0 = (t % q_blocks) * kQueryBlock;
-      const int64_t nq = std::min(kQueryBlock, n_q - i0);
+    for (int64_t hh = h0; hh < h1; ++hh) {
+      const int h = static_cast<int>(hh);
       const int g = h / group;
-      // Keys this block can see.
-      const int64_t nk = s.causal ? std::min(n_kv, q_pos0 + i0 + nq) : n_kv;
-      if (nk <= 0) {
-        for (int64_t i = 0; i < nq; ++i) std::fill_n(out + (i0 + i) * out_stride + h * hd, hd, 0.f);
-        continue;
-      }
-      // Gather this kv head as F32: K rows (F16 only) and Vᵀ.
-      if (cached_head != g || cached_nk < nk) {
-        for (int64_t j = 0; j < nk; ++j) {
+      int64_t gathered = 0;  // keys of this head already in kh / vt
+      for (int64_t qb = 0; qb < q_blocks; ++qb) {
+        const int64_t i0 = qb * kQueryBlock;
+        const int64_t nq = std::min(kQueryBlock, n_q - i0);
+        // Keys this block can see.
+        const int64_t nk = s.causal ? std::min(n_kv, q_pos0 + i0 + nq) : n_kv;
+        if (nk <= 0) {
+          for (int64_t i = 0; i < nq; ++i) {
+            std::fill_n(out + (i0 + i) * out_stride + h * hd, hd, 0.f);
+          }
+          continue;
+        }
+        for (int64_t j = gathered; j < nk; ++j) {
           if (f16) {
             const uint16_t* kr = static_cast<const uint16_t*>(k) + j * kv_stride + g * hd;
-            const uint16_t* vr = static_cast<const uint16_t*>(v) + j * kv_stride + g * hd;
-            for (int d = 0; d < hd; ++d) {
-              kh[j * hd + d] = F16ToF32(kr[d]);
-              vt[d * n_kv + j] = F16ToF32(vr[d]);
+            for (int d = 0; d < hd; ++d) kh[j * hd + d] = F16ToF32(kr[d]);
+          }
+          if (!rows_pv) {
+            if (f16) {
+              const uint16_t* vr = static_cast<const uint16_t*>(v) + j * kv_stride + g * hd;
+              for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = F16ToF32(vr[d]);
+            } else {
+              const float* vr = static_cast<const float*>(v) + j * kv_stride + g * hd;
+              for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = vr[d];
             }
-          } else {
-            const float* vr = static_cast<const float*>(v) + j * kv_stride + g * hd;
-            for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = vr[d];
           }
         }
-        cached_head = g;
-        cached_nk = nk;
-      }
-      const float* kbase;
-      int64_t kstride;
-      if (f16) {
-        kbase = kh;
-        kstride = hd;
-      } else {
-        kbase = static_cast<const float*>(k) + g * hd;
-        kstride = kv_stride;
-      }
-      const float* qbase = q + i0 * q_stride + h * hd;
-      int64_t qstride = q_stride;
-      if (f16) {
-        for (int64_t i = 0; i < nq; ++i) {
-          for (int d = 0; d < hd; ++d) qr[i * hd + d] = F16ToF32(F32ToF16(qbase[i * q_stride + d]));
-        }
-        qbase = qr;
-        qstride = hd;
-      }
-      // scores[i, j] = q_i · k_j
-      gemm(hd, kbase, kstride, nk, qbase, qstride, nq, sc, n_kv);
-      for (int64_t i = 0; i < nq; ++i) {
-        float* row = sc + i * n_kv;
-        const int64_t visible = s.causal ? std::min(nk, q_pos0 + i0 + i + 1) : nk;
-        float mx = -INFINITY;
-        for (int64_t j = 0; j < visible; ++j) {
-          row[j] *= s.scale;
-          mx = std::max(mx, row[j]);
-        }
-        double sum = 0;
-        for (int64_t j = 0; j < visible; ++j) {
-          const float e = std::exp(row[j] - mx);
-          row[j] = e;
-          sum += e;
-        }
-        const float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
-        for (int64_t j = visible; j < nk; ++j) row[j] = 0.0f;
+        gathered = std::max(gathered, nk);
+        const float* kbase = f16 ? kh : static_cast<const float*>(k) + g * hd;
+        const int64_t kstride = f16 ? hd : kv_stride;
+        const float* qbase = q + i0 * q_stride + h * hd;
+        int64_t qstride = q_stride;
         if (f16) {
-          for (int64_t j = 0; j < visible; ++j) row[j] = F16ToF32(F32ToF16(row[j]));
+          for (int64_t i = 0; i < nq; ++i) {
+            for (int d = 0; d < hd; ++d) {
+              qr[i * hd + d] = F16ToF32(F32ToF16(qbase[i * q_stride + d]));
+            }
+          }
+          qbase = qr;
+          qstride = hd;
+        }
+        // scores[i, j] = q_i · k_j
+        gemm(hd, kbase, kstride, nk, qbase, qstride, nq, sc, n_kv);
+        for (int64_t i = 0; i < nq; ++i) {
+          float* row = sc + i * n_kv;
+          const int64_t visible = s.causal ? std::min(nk, q_pos0 + i0 + i + 1) : nk;
+          float mx = -INFINITY;
+          for (int64_t j = 0; j < visible; ++j) {
+            row[j] *= s.scale;
+            mx = std::max(mx, row[j]);
+          }
+          double sum = 0;
+          for (int64_t j = 0; j < visible; ++j) {
+            const float e = std::exp(row[j] - mx);
+            row[j] = e;
+            sum += e;
+          }
+          const float inv = static_cast<float>(1.0 / sum);
+          for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
+          for (int64_t j = visible; j < nk; ++j) row[j] = 0.0f;
+          if (f16) {
+            for (int64_t j = 0; j < visible; ++j) row[j] = F16ToF32(F32ToF16(row[j]));
+          }
+        }
+        if (rows_pv) {
+          // out = sum_j p_j v_j, reading each value row once.
+          float* o = out + i0 * out_stride + h * hd;
+          std::fill_n(o, hd, 0.0f);
+          for (int64_t j = 0; j < nk; ++j) {
+            if (f16) {
+              const uint16_t* vr = static_cast<const uint16_t*>(v) + j * kv_stride + g * hd;
+              for (int d = 0; d < hd; ++d) qr[d] = F16ToF32(vr[d]);
+              AxpyF32(hd, sc[j], qr, o);
+            } else {
+              AxpyF32(hd, sc[j], static_cast<const float*>(v) + j * kv_stride + g * hd, o);
+            }
+          }
+        } else {
+          // out[i, d] = sum_j p[i, j] v[j, d]
+          gemm(nk, vt, n_kv, hd, sc, n_kv, nq, out + i0 * out_stride + h * hd, out_stride);
         }
       }
-      // out[i, d] = sum_j p[i, j] v[j, d]
-      gemm(nk, vt, n_kv, hd, sc, n_kv, nq, out + i0 * out_stride + h * hd, out_stride);
     }
   });
 }
