@@ -1,9 +1,10 @@
 // Weight and activation formats (../shared/spec/quant.md): conversion of whole rows
 // to and from F32, and the dot product of a weight row with an activation row, for
 // every supported type. Each function dispatches at run time to the best kernel set
-// this CPU has (scalar reference, AVX2, AVX-512, NEON; MOONDREAM_ISA=scalar|avx2|avx512
-// forces one). The scalar reference of each lives in quant_reference.cc and is what
-// the SIMD versions are tested against.
+// this CPU has (scalar reference, AVX2, AVX-512, NEON; MOONDREAM_ISA=scalar|avx2|avx512|neon
+// forces one; ops/cpu/dispatch.h lists and selects the sets for tests and benchmarks).
+// The scalar reference of each lives in quant_reference.cc and is what the SIMD versions
+// are tested against.
 //
 // Rows are `n` elements long; n must be a multiple of the type's block size.
 #pragma once

@@ -295,13 +295,17 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
 }  // namespace
 
 void AddAvx512Kernels(KernelTable* t) {
-  Register<DotF32N<1>, DotF32N<4>>(t, TensorType::kF32);
-  // F16 keeps the AVX2 batched kernel (2 x 4 register block of 256-bit lanes): on the
-  // AVX-512 machines measured (AMD Zen 4) the 512-bit F16 conversions made it slower.
-  {
-    const VecDotRowsFn f16_rows = t->vec_dot_rows[static_cast<uint32_t>(TensorType::kF16)];
-    Register<DotF16N<1>, DotF16N<4>>(t, TensorType::kF16);
-    t->vec_dot_rows[static_cast<uint32_t>(TensorType::kF16)] = f16_rows;
+  // F32 and F16 keep the AVX2 batched kernels (for F16 a 2 x 4 register block of
+  // 256-bit lanes): on the AVX-512 machine measured (AMD Zen 4, 512-bit ops split in two)
+  // the 512-bit versions were slower there; single-row dots are 512-bit.
+  for (TensorType type : {TensorType::kF32, TensorType::kF16}) {
+    const VecDotRowsFn avx2_rows = t->vec_dot_rows[static_cast<uint32_t>(type)];
+    if (type == TensorType::kF32) {
+      Register<DotF32N<1>, DotF32N<4>>(t, type);
+    } else {
+      Register<DotF16N<1>, DotF16N<4>>(t, type);
+    }
+    t->vec_dot_rows[static_cast<uint32_t>(type)] = avx2_rows;
   }
   Register<DotQ8_0N<1>, DotQ8_0N<4>>(t, TensorType::kQ8_0);
   Register<DotQ4_0N<1>, DotQ4_0N<4>>(t, TensorType::kQ4_0);
