@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev zlib1g-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
   python3 curl
+  chromium fonts-noto-cjk nodejs npm
 )
 missing=()
 for p in "${packages[@]}"; do

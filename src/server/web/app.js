@@ -265,20 +265,29 @@ async function run(mode, question) {
   el.scrollIntoView({ block: 'nearest' });
   const answerEl = el.querySelector('.answer');
 
-  const body = {
-    model: 'moondream', stream: true, messages: buildMessages([...history, turn]),
-    max_tokens: m.max_tokens, temperature: m.temperature, top_p: m.top_p,
-  };
   const controller = new AbortController();
   state.abort = controller;
   setBusy(true);
   const started = performance.now();
   let tokens = 0;
   try {
-    const res = await fetch('/v1/chat/completions', {
-      method: 'POST', headers: { 'Content-Type': 'application/json', ...authHeaders() },
-      body: JSON.stringify(body), signal: controller.signal,
-    });
+    let res;
+    // A long conversation may not fit the model's context: drop the oldest turns (the
+    // picture stays) until it does.
+    for (;;) {
+      const body = {
+        model: 'moondream', stream: true, messages: buildMessages([...history, turn]),
+        max_tokens: m.max_tokens, temperature: m.temperature, top_p: m.top_p,
+      };
+      res = await fetch('/v1/chat/completions', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', ...authHeaders() },
+        body: JSON.stringify(body), signal: controller.signal,
+      });
+      if (res.status !== 400 || history.length === 0) break;
+      const err = await res.clone().json().catch(() => ({}));
+      if (!err.error || err.error.code !== 'context_length_exceeded') break;
+      history.shift();
+    }
     if (!res.ok) {
       let message = `HTTP ${res.status}`;
       try { message = (await res.json()).error.message || message; } catch (e) { /* keep */ }
