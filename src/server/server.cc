@@ -22,6 +22,14 @@ class Listener : public httplib::Server {
     socket_t s = svr_sock_;
     if (s != INVALID_SOCKET) ::listen(s, backlog);
   }
+  // Stops accepting. Unlike stop(), requests already accepted (streams included) go on:
+  // httplib ends its accept loop and waits for its threads.
+  void CloseListener() {
+    socket_t s = svr_sock_;
+    if (s != INVALID_SOCKET) ::shutdown(s, SHUT_RDWR);
+  }
+  // After the drain: idle keep-alive connections end now instead of at their timeout.
+  void MarkStopped() { svr_sock_ = INVALID_SOCKET; }
 };
 
 namespace {
@@ -198,6 +206,9 @@ void PostJson(httplib::Server& svr, ServerState& state, const std::string& path,
                         " MB (limits.max_upload_mb)",
                     "payload_too_large", ""});
       } else {
+        // The connection is useless now: end it instead of waiting for a next request.
+        int fd = FindConnectionSocket(req);
+        if (fd >= 0) ::shutdown(fd, SHUT_RD);
         // Slow or vanished uploads are a fact of networks, not a server error.
         spdlog::info("req={} upload ended after {} bytes (client timed out or disconnected)",
                      RequestId(res), body.size());
@@ -402,7 +413,7 @@ void HttpServer::Shutdown() {
   // Serve() may be between its draining check and listening; stop() only works once
   // the listener runs.
   while (serving_ && !svr_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  svr_->stop();  // closes the listener; requests already accepted go on
+  svr_->CloseListener();
   if (!s.queue.WaitIdle(std::chrono::seconds(s.config.drain_timeout_s))) {
     spdlog::warn("shutdown: requests still running after {} s; cancelling them",
                  s.config.drain_timeout_s);
@@ -410,7 +421,11 @@ void HttpServer::Shutdown() {
     for (auto& w : s.jobs) {
       if (auto job = w.lock()) job->Cancel();
     }
+    s.queue.WaitIdle(std::chrono::seconds(5));
   }
+  // Let the HTTP threads write the last answers before idle connections are dropped.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  svr_->MarkStopped();
   if (serve_thread_.joinable()) serve_thread_.join();
   s.queue.Stop();
 }

@@ -20,7 +20,7 @@ npm_install() {
       echo "installing npm packages in $dir"
       (cd "$dir" && npm install --no-audit --no-fund --loglevel=error) || exit 1
     fi
-  ) 9>"$dir/.install.lock" || { echo "npm install failed"; exit 1; }
+  ) 9>"${TMPDIR:-/tmp}/moondream-e2e-npm.lock" || { echo "npm install failed"; exit 1; }
 }
 
 # Starts the demo server; sets SERVER_PID, PORT, BASE_URL. Extra args go to serve.
