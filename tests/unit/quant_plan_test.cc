@@ -12,6 +12,7 @@
 
 #include "formats/gguf.h"
 #include "model/quantize.h"
+#include "support/test_support.h"
 
 namespace md {
 namespace {
@@ -180,6 +181,35 @@ TEST_F(QuantPlanTest, RefusesToOverwriteInputAndRequantizing) {
   s = QuantizeGguf(q8, dir_ + "/q4.gguf", QuantPreset::kQ4_0);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("already q8_0"), std::string::npos) << s.message();
+}
+
+// The command line: exit codes and messages a user can act on.
+TEST_F(QuantPlanTest, CommandLine) {
+  const std::string bin = test::MoondreamBinary();
+  const std::string text = test::TestData("fixtures/moondream2-tiny-text-f32.gguf");
+  const std::string mmproj = test::TestData("fixtures/moondream2-tiny-mmproj-f32.gguf");
+  std::string out;
+  EXPECT_EQ(test::RunCommand(bin + " quantize " + text + " " + dir_ + "/q8.gguf Q8_0 2>&1", &out), 0) << out;
+  EXPECT_NE(out.find("100%"), std::string::npos) << out;
+  auto q8 = GgufFile::Open(dir_ + "/q8.gguf");
+  ASSERT_TRUE(q8.ok());
+  EXPECT_EQ(*(*q8)->GetU32("general.file_type"), 7u);
+
+  out.clear();
+  EXPECT_EQ(test::RunCommand(bin + " quantize " + text + " " + text + " Q4_0 2>&1", &out), 1);
+  EXPECT_NE(out.find("input"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(test::RunCommand(bin + " quantize " + text + " " + dir_ + "/x.gguf Q3_K_S 2>&1", &out), 1);
+  EXPECT_NE(out.find("Q4_K_M, Q5_K_M, Q8_0, Q4_0, F16, BF16"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(test::RunCommand(bin + " quantize " + mmproj + " " + dir_ + "/m.gguf Q4_K_M 2>&1", &out), 1);
+  EXPECT_NE(out.find("use F16 or Q8_0"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(test::RunCommand(bin + " quantize -q " + mmproj + " " + dir_ + "/m.gguf F16 2>&1", &out), 0) << out;
+  EXPECT_TRUE(out.empty()) << out;
+  out.clear();
+  EXPECT_EQ(test::RunCommand(bin + " quantize " + dir_ + "/missing.gguf " + dir_ + "/y.gguf Q8_0 2>&1", &out), 1);
+  EXPECT_NE(out.find("missing.gguf"), std::string::npos) << out;
 }
 
 }  // namespace
