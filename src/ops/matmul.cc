@@ -23,7 +23,8 @@ constexpr int64_t kTokenBlock = 64;
 
 // Batches at least this long use packed panels for F32/F16 weights.
 constexpr int64_t kPanelMinTokens = 8;
-constexpr int64_t kPanelTokenBlock = 120;
+// Tokens per task: large enough that each panel is packed only a few times (729 -> 3).
+constexpr int64_t kPanelTokenBlock = 246;
 
 // y = x Wᵀ for F32 or F16 weights over a batch: each task packs one panel of kPanelRows
 // rows (F16 widened exactly; ggml rounds the activations to F16 for F16 weights, so
