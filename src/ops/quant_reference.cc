@@ -2,6 +2,14 @@
 // uses without an importance matrix (quant.md 4; every float operation is in the order
 // the spec gives, since a different order changes bytes), the activation quantizers
 // (quant.md 5.1) and the block-wise dot products (quant.md 5, 5.2).
+// Byte-exactness with llama-quantize needs every multiply and add rounded separately:
+// no fused multiply-adds (GCC contracts C++ by default wherever the target has FMA, e.g.
+// on AArch64, which changed Q4_K/Q5_K bytes there). The GCC pragma comes before every
+// include so that all functions of this file, header helpers too, share the option
+// (GCC does not inline across differing optimize options).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #include "ops/quant_reference.h"
 
 #include <algorithm>
@@ -13,13 +21,8 @@
 #include "ops/cpu/dispatch.h"
 #include "ops/quant_blocks.h"
 
-// Byte-exactness with llama-quantize needs every multiply and add rounded separately:
-// no fused multiply-adds (GCC contracts C++ by default wherever the target has FMA, e.g.
-// on AArch64, which changed Q4_K/Q5_K bytes there).
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
 #endif
 
 namespace md::ref {

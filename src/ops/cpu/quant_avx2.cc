@@ -153,7 +153,7 @@ void QuantizeQ8_K(const float* x, void* dst, int64_t n) {
     int16_t bsums[16];
     for (int k = 0; k < kQK_K; k += 32) {
       __m256i q[4];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int j = 0; j < 4; ++j) {
         // cvtps rounds half to even, as nearest_int does.
         q[j] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * j), vis)),
@@ -186,19 +186,19 @@ template <int NA>
 void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   const float* x = reinterpret_cast<const float*>(w);
   __m256 acc[NA][2];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c][0] = acc[c][1] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 w0 = _mm256_loadu_ps(x + i), w1 = _mm256_loadu_ps(x + i + 8);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float* y = reinterpret_cast<const float*>(a[c]);
       acc[c][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(y + i), acc[c][0]);
       acc[c][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(y + i + 8), acc[c][1]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     float s = HSum(_mm256_add_ps(acc[c][0], acc[c][1]));
     // Rows may start anywhere (a weight row inside a file): no float dereferences.
@@ -210,19 +210,19 @@ void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
 template <int NA>
 void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA][2];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c][0] = acc[c][1] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 w0 = _mm256_cvtph_ps(Load128(w + 2 * i));
     const __m256 w1 = _mm256_cvtph_ps(Load128(w + 2 * i + 16));
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       acc[c][0] = _mm256_fmadd_ps(w0, _mm256_cvtph_ps(Load128(a[c] + 2 * i)), acc[c][0]);
       acc[c][1] = _mm256_fmadd_ps(w1, _mm256_cvtph_ps(Load128(a[c] + 2 * i + 16)), acc[c][1]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     float s = HSum(_mm256_add_ps(acc[c][0], acc[c][1]));
     for (int64_t k = i; k < n; ++k) s += H(w + 2 * k) * H(a[c] + 2 * k);
@@ -297,15 +297,15 @@ inline __m256 Bf16x8(const uint8_t* p) {
 template <int NA>
 void DotBF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 w0 = Bf16x8(w + 2 * i);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) acc[c] = _mm256_fmadd_ps(w0, Bf16x8(a[c] + 2 * i), acc[c]);
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     float s = HSum(acc[c]);
     for (int64_t k = i; k < n; ++k) {
@@ -317,52 +317,74 @@ void DotBF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
 
 // ------------------------------------------------------------------ legacy blocks
 
+// One block of Q8_0 into acc (a two-way unrolled caller alternates two accumulator
+// sets, so consecutive blocks do not wait on each other's FMA).
+template <int NA>
+inline void StepQ8_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m256* acc) {
+  const uint8_t* wb = w + b * sizeof(BlockQ8_0);
+  const __m256i qw = Load256(wb + 2);
+  const __m256i aw = _mm256_sign_epi8(qw, qw);
+  const float dw = H(wb);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) {
+    const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
+    const __m256i s = DotS8(aw, qw, Load256(ab + 2));
+    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
+  }
+}
+
 template <int NA>
 void DotQ8_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  __m256 acc[NA];
-  #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    const uint8_t* wb = w + b * sizeof(BlockQ8_0);
-    const __m256i qw = Load256(wb + 2);
-    const __m256i aw = _mm256_sign_epi8(qw, qw);
-    const float dw = H(wb);
-    #pragma GCC unroll 8
-    for (int c = 0; c < NA; ++c) {
-      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
-      const __m256i s = DotS8(aw, qw, Load256(ab + 2));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
-    }
+  __m256 acc[2][NA];
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+  const int64_t nb = n / kQK;
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    StepQ8_0<NA>(w, a, b, acc[0]);
+    StepQ8_0<NA>(w, a, b + 1, acc[1]);
   }
-  #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
+  if (b < nb) StepQ8_0<NA>(w, a, b, acc[0]);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = HSum(_mm256_add_ps(acc[0][c], acc[1][c]));
+}
+
+// One block of Q4_0 into acc (a two-way unrolled caller alternates two accumulator
+// sets, so consecutive blocks do not wait on each other's FMA).
+template <int NA>
+inline void StepQ4_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m256* acc) {
+  const uint8_t* wb = w + b * sizeof(BlockQ4_0);
+  const __m256i qw = _mm256_sub_epi8(Nibbles32(wb + 2), _mm256_set1_epi8(8));
+  const __m256i aw = _mm256_sign_epi8(qw, qw);
+  const float dw = H(wb);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) {
+    const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
+    const __m256i s = DotS8(aw, qw, Load256(ab + 2));
+    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
+  }
 }
 
 template <int NA>
 void DotQ4_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  __m256 acc[NA];
-  #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    const uint8_t* wb = w + b * sizeof(BlockQ4_0);
-    const __m256i qw = _mm256_sub_epi8(Nibbles32(wb + 2), _mm256_set1_epi8(8));
-    const __m256i aw = _mm256_sign_epi8(qw, qw);
-    const float dw = H(wb);
-    #pragma GCC unroll 8
-    for (int c = 0; c < NA; ++c) {
-      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
-      const __m256i s = DotS8(aw, qw, Load256(ab + 2));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
-    }
+  __m256 acc[2][NA];
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+  const int64_t nb = n / kQK;
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    StepQ4_0<NA>(w, a, b, acc[0]);
+    StepQ4_0<NA>(w, a, b + 1, acc[1]);
   }
-  #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
+  if (b < nb) StepQ4_0<NA>(w, a, b, acc[0]);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = HSum(_mm256_add_ps(acc[0][c], acc[1][c]));
 }
 
 template <int NA>
 void DotQ5_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ5_0);
@@ -371,14 +393,14 @@ void DotQ5_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const __m256i qw = _mm256_sub_epi8(Nibbles32(wb + 6), hi);
     const __m256i aw = _mm256_sign_epi8(qw, qw);
     const float dw = H(wb);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
       const __m256i s = DotS8(aw, qw, Load256(ab + 2));
       acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
 }
 
@@ -386,13 +408,13 @@ template <int NA>
 void DotQ4_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
   float mins[NA] = {};
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ4_1);
     const __m256i qw = Nibbles32(wb + 4);
     const float dw = H(wb), mw = H(wb + 2);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_1);
       const __m256i s = DotU8(qw, Load256(ab + 4));
@@ -400,7 +422,7 @@ void DotQ4_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
       mins[c] += mw * H(ab + 2);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) + mins[c];
 }
 
@@ -408,14 +430,14 @@ template <int NA>
 void DotQ5_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
   float mins[NA] = {};
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ5_1);
     const __m256i hi = _mm256_and_si256(BitsToBytes(Load<uint32_t>(wb + 4)), _mm256_set1_epi8(0x10));
     const __m256i qw = _mm256_or_si256(Nibbles32(wb + 8), hi);
     const float dw = H(wb), mw = H(wb + 2);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_1);
       const __m256i s = DotU8(qw, Load256(ab + 4));
@@ -423,7 +445,7 @@ void DotQ5_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
       mins[c] += mw * H(ab + 2);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) + mins[c];
 }
 
@@ -444,7 +466,7 @@ template <int NA>
 void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
   float mins_acc[NA] = {};
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
@@ -454,17 +476,17 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
     const float d = H(wb), dmin = H(wb + 2);
     __m256i sumi[NA];
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) sumi[c] = _mm256_setzero_si256();
     const uint8_t* q = wb + offsetof(BlockQ4_K, qs);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int ch = 0; ch < 4; ++ch) {
       const __m256i bytes = Load256(q + 32 * ch);
       const __m256i lo = _mm256_and_si256(bytes, m4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m4);
       const __m256i s_lo = _mm256_set1_epi16(sm[2 * ch]);
       const __m256i s_hi = _mm256_set1_epi16(sm[2 * ch + 1]);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < NA; ++c) {
         const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 64 * ch;
         const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(q8)), s_lo);
@@ -472,7 +494,7 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p_lo, p_hi));
       }
     }
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
       const float dy = Load<float>(ab);
@@ -480,7 +502,7 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
       mins_acc[c] += dmin * dy * static_cast<float>(MinsDotBsums(mins16, ab));
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) - mins_acc[c];
 }
 
@@ -488,7 +510,7 @@ template <int NA>
 void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
   float mins_acc[NA] = {};
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i one = _mm256_set1_epi8(1);
@@ -500,10 +522,10 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const float d = H(wb), dmin = H(wb + 2);
     const __m256i qh = Load256(wb + offsetof(BlockQ5_K, qh));
     __m256i sumi[NA];
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) sumi[c] = _mm256_setzero_si256();
     const uint8_t* q = wb + offsetof(BlockQ5_K, qs);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int ch = 0; ch < 4; ++ch) {
       const __m256i bytes = Load256(q + 32 * ch);
       const __m256i hb_lo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * ch), one);
@@ -513,7 +535,7 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
                                          _mm256_slli_epi16(hb_hi, 4));
       const __m256i s_lo = _mm256_set1_epi16(sm[2 * ch]);
       const __m256i s_hi = _mm256_set1_epi16(sm[2 * ch + 1]);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < NA; ++c) {
         const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 64 * ch;
         const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, Load256(q8)), s_lo);
@@ -521,7 +543,7 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p_lo, p_hi));
       }
     }
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
       const float dy = Load<float>(ab);
@@ -529,14 +551,14 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
       mins_acc[c] += dmin * dy * static_cast<float>(MinsDotBsums(mins16, ab));
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) - mins_acc[c];
 }
 
 template <int NA>
 void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m256 acc[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i m2 = _mm256_set1_epi8(0x03);
@@ -548,13 +570,13 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const __m256i sc16 = _mm256_cvtepi8_epi16(Load128(wb + offsetof(BlockQ6_K, scales)));
     __m256i sumi[NA];
     int offset[NA];
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       sumi[c] = _mm256_setzero_si256();
       const __m256i bs = Load256(a[c] + b * sizeof(BlockQ8_K) + offsetof(BlockQ8_K, bsums));
       offset[c] = HSumI32(_mm256_madd_epi16(bs, sc16));
     }
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = wb + offsetof(BlockQ6_K, ql) + 64 * h;
       const __m256i qh = Load256(wb + offsetof(BlockQ6_K, qh) + 32 * h);
@@ -568,26 +590,26 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4)),
       };
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int g = 0; g < 4; ++g) {
         // int16 lanes 0..7 hold elements 0..15 (scale 2g), lanes 8..15 elements 16..31.
         const int j = 8 * h + 2 * g;
         const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
-        #pragma GCC unroll 8
+  #pragma GCC unroll 8
         for (int c = 0; c < NA; ++c) {
           const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 128 * h + 32 * g;
           sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q[g], Load256(q8)), s));
         }
       }
     }
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float dy = Load<float>(a[c] + b * sizeof(BlockQ8_K));
       const __m256i total = _mm256_sub_epi32(sumi[c], _mm256_setr_epi32(32 * offset[c], 0, 0, 0, 0, 0, 0, 0));
       acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * dy), acc[c]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
 }
 

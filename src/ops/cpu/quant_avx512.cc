@@ -41,12 +41,12 @@ template <int NA>
 void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   const float* x = reinterpret_cast<const float*>(w);
   __m512 acc[NA][2];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c][0] = acc[c][1] = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m512 w0 = _mm512_loadu_ps(x + i), w1 = _mm512_loadu_ps(x + i + 16);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float* y = reinterpret_cast<const float*>(a[c]);
       acc[c][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(y + i), acc[c][0]);
@@ -57,26 +57,26 @@ void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   for (; i < n; i += 16) {
     const __mmask16 m = static_cast<__mmask16>(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
     const __m512 w0 = _mm512_maskz_loadu_ps(m, x + i);
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float* y = reinterpret_cast<const float*>(a[c]);
       acc[c][0] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, y + i), acc[c][0]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
 }
 
 template <int NA>
 void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m512 acc[NA][2];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c][0] = acc[c][1] = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m512 w0 = _mm512_cvtph_ps(Load256(w + 2 * i));
     const __m512 w1 = _mm512_cvtph_ps(Load256(w + 2 * i + 32));
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       acc[c][0] = _mm512_fmadd_ps(w0, _mm512_cvtph_ps(Load256(a[c] + 2 * i)), acc[c][0]);
       acc[c][1] = _mm512_fmadd_ps(w1, _mm512_cvtph_ps(Load256(a[c] + 2 * i + 32)), acc[c][1]);
@@ -85,12 +85,12 @@ void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   for (; i < n; i += 16) {
     const __mmask16 m = static_cast<__mmask16>(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
     const __m512 w0 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + 2 * i));
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       acc[c][0] = _mm512_fmadd_ps(w0, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, a[c] + 2 * i)), acc[c][0]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
 }
 
@@ -101,49 +101,71 @@ inline __m256i DotS8(__m256i w_abs, __m256i w, __m256i a) {
   return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w_abs, _mm256_sign_epi8(a, w));
 }
 
+// One block of Q8_0 into acc (a two-way unrolled caller alternates two accumulator
+// sets, so consecutive blocks do not wait on each other's FMA).
+template <int NA>
+inline void StepQ8_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m256* acc) {
+  const uint8_t* wb = w + b * sizeof(BlockQ8_0);
+  const __m256i qw = Load256(wb + 2);
+  const __m256i aw = _mm256_abs_epi8(qw);
+  const float dw = H(wb);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) {
+    const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
+    const __m256i s = DotS8(aw, qw, Load256(ab + 2));
+    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
+  }
+}
+
 template <int NA>
 void DotQ8_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  __m256 acc[NA];
-  #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    const uint8_t* wb = w + b * sizeof(BlockQ8_0);
-    const __m256i qw = Load256(wb + 2);
-    const __m256i aw = _mm256_abs_epi8(qw);
-    const float dw = H(wb);
-    #pragma GCC unroll 8
-    for (int c = 0; c < NA; ++c) {
-      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
-      const __m256i s = DotS8(aw, qw, Load256(ab + 2));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
-    }
+  __m256 acc[2][NA];
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+  const int64_t nb = n / kQK;
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    StepQ8_0<NA>(w, a, b, acc[0]);
+    StepQ8_0<NA>(w, a, b + 1, acc[1]);
   }
-  #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]);
+  if (b < nb) StepQ8_0<NA>(w, a, b, acc[0]);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(_mm256_add_ps(acc[0][c], acc[1][c]));
+}
+
+// One block of Q4_0 into acc (a two-way unrolled caller alternates two accumulator
+// sets, so consecutive blocks do not wait on each other's FMA).
+template <int NA>
+inline void StepQ4_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m256* acc) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const uint8_t* wb = w + b * sizeof(BlockQ4_0);
+  const __m128i bytes = Load128(wb + 2);
+  const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes), m4);
+  const __m256i qw = _mm256_sub_epi8(nib, _mm256_set1_epi8(8));
+  const __m256i aw = _mm256_abs_epi8(qw);
+  const float dw = H(wb);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) {
+    const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
+    const __m256i s = DotS8(aw, qw, Load256(ab + 2));
+    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
+  }
 }
 
 template <int NA>
 void DotQ4_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  __m256 acc[NA];
-  #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    const uint8_t* wb = w + b * sizeof(BlockQ4_0);
-    const __m128i bytes = Load128(wb + 2);
-    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes), m4);
-    const __m256i qw = _mm256_sub_epi8(nib, _mm256_set1_epi8(8));
-    const __m256i aw = _mm256_abs_epi8(qw);
-    const float dw = H(wb);
-    #pragma GCC unroll 8
-    for (int c = 0; c < NA; ++c) {
-      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
-      const __m256i s = DotS8(aw, qw, Load256(ab + 2));
-      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
-    }
+  __m256 acc[2][NA];
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+  const int64_t nb = n / kQK;
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    StepQ4_0<NA>(w, a, b, acc[0]);
+    StepQ4_0<NA>(w, a, b + 1, acc[1]);
   }
-  #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]);
+  if (b < nb) StepQ4_0<NA>(w, a, b, acc[0]);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(_mm256_add_ps(acc[0][c], acc[1][c]));
 }
 
 // ------------------------------------------------------------------ K-quants
@@ -169,7 +191,7 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
   constexpr size_t kQs = kFive ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs);
   __m512 acc[NA];
   __m128 mins_acc[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     acc[c] = _mm512_setzero_ps();
     mins_acc[c] = _mm_setzero_ps();
@@ -184,14 +206,14 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
     const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm_v, 8));
     const float d = H(wb), dmin = H(wb + 2);
     __m512i sumi[NA];
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) sumi[c] = _mm512_setzero_si512();
     __m512i qh2;
     if constexpr (kFive) {
       const __m256i qh = Load256(wb + offsetof(BlockQ5_K, qh));
       qh2 = _mm512_inserti64x4(_mm512_zextsi256_si512(qh), _mm256_srli_epi16(qh, 1), 1);
     }
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int ch = 0; ch < 4; ++ch) {
       // Bytes 0..31: low nibbles (sub-block 2ch), 32..63: high nibbles (2ch + 1), which
       // is exactly the order of activations 64 ch .. 64 ch + 63.
@@ -203,13 +225,13 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
         q = _mm512_or_si512(q, _mm512_slli_epi16(hb, 4));
       }
       const __m512i s = ChunkScales(scales16, ch);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < NA; ++c) {
         const __m512i av = Load512(a[c] + b * sizeof(BlockQ8_K) + 4 + 64 * ch);
         sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q, av), s);
       }
     }
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
       const float dy = Load<float>(ab);
@@ -218,7 +240,7 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
                                  mins_acc[c]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     __m128 m = _mm_add_ps(mins_acc[c], _mm_movehl_ps(mins_acc[c], mins_acc[c]));
     m = _mm_add_ss(m, _mm_movehdup_ps(m));
@@ -238,7 +260,7 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
 template <int NA>
 void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m512 acc[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) acc[c] = _mm512_setzero_ps();
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   const __m512i m2 = _mm512_set1_epi8(0x03);
@@ -254,13 +276,13 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const float d = H(wb + offsetof(BlockQ6_K, d));
     // (q - 32) a = q a - 32 a: start each sum at -32 Σ_j scale_j bsum_j.
     __m512i sumi[NA];
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const __m256i bs = Load256(a[c] + b * sizeof(BlockQ8_K) + offsetof(BlockQ8_K, bsums));
       const __m256i off = _mm256_madd_epi16(bs, sc16_256);
       sumi[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_zextsi256_si512(_mm256_slli_epi32(off, 5)));
     }
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int h = 0; h < 2; ++h) {
       const __m512i ql = Load512(wb + offsetof(BlockQ6_K, ql) + 64 * h);
       const __m256i qh = Load256(wb + offsetof(BlockQ6_K, qh) + 32 * h);
@@ -275,20 +297,20 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
           _mm512_add_epi16(lane_group, _mm512_set1_epi16(static_cast<int16_t>(8 * h))), sc16);
       const __m512i s23 = _mm512_permutexvar_epi16(
           _mm512_add_epi16(lane_group, _mm512_set1_epi16(static_cast<int16_t>(8 * h + 4))), sc16);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int c = 0; c < NA; ++c) {
         const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 128 * h;
         sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q01, Load512(q8)), s01);
         sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q23, Load512(q8 + 64)), s23);
       }
     }
-    #pragma GCC unroll 8
+  #pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float dy = Load<float>(a[c] + b * sizeof(BlockQ8_K));
       acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_set1_ps(d * dy), acc[c]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
 }
 
