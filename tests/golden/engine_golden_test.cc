@@ -4,6 +4,7 @@
 // and greedy tokens. Also the public Engine API on the tiny fixtures.
 #include <algorithm>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ LoadOptions TinyOptions(const std::string& variant) {
 struct PipelineCase {
   std::string variant, picture, mode;
 };
+
+// Short names in test listings (instead of the parameter bytes).
+void PrintTo(const PipelineCase& c, std::ostream* os) { *os << c.variant << "." << c.picture << "." << c.mode; }
 
 class PipelineGolden : public ::testing::TestWithParam<PipelineCase> {};
 

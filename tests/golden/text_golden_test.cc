@@ -5,6 +5,7 @@
 // llama.cpp's own image embeddings here, so only the decoder is under test).
 #include <algorithm>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ std::vector<Case> AllCases() {
   }
   return cases;
 }
+
+// Short names in test listings (instead of the parameter bytes).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.variant << "." << c.name; }
 
 class TextGolden : public ::testing::TestWithParam<Case> {};
 
