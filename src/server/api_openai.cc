@@ -255,9 +255,10 @@ void ChatCompletions(ServerState& state, const httplib::Request& req, httplib::R
                         .count();
   auto usage = [](const Job& j) {
     const GenerationStats& s = j.answer().stats;
-    return json{{"prompt_tokens", s.prompt_tokens},
+    int prompt = s.prompt_tokens + j.prefix_positions();  // the picture counts, as at OpenAI
+    return json{{"prompt_tokens", prompt},
                 {"completion_tokens", s.generated_tokens},
-                {"total_tokens", s.prompt_tokens + s.generated_tokens}};
+                {"total_tokens", prompt + s.generated_tokens}};
   };
   auto finish = [](const Job& j) {
     const std::string& r = j.answer().stats.finish_reason;

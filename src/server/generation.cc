@@ -136,6 +136,7 @@ void Job::Run(Engine& engine, ImageCache& cache, const ImageOptions& image_optio
     return;
   }
 
+  prefix_positions_ = (*session)->positions_used();
   TextChunker chunker;
   double first_token_ms = 0;
   auto on_piece = [&](std::string_view piece) -> bool {

@@ -79,6 +79,9 @@ class Job {
   bool cache_hit() const { return cache_hit_; }
   bool timed_out() const { return timed_out_; }
   double total_ms() const { return total_ms_; }
+  // Context positions the session held before the question (BOS + picture), so that
+  // input_tokens / prompt_tokens count the picture as the APIs expect.
+  int prefix_positions() const { return prefix_positions_; }
   const std::string& kind() const { return input_.kind; }
   Clock::time_point arrival() const { return arrival_; }
 
@@ -102,6 +105,7 @@ class Job {
   bool cache_hit_ = false;
   bool timed_out_ = false;
   double total_ms_ = 0;
+  int prefix_positions_ = 0;
 };
 
 }  // namespace md::server

@@ -129,7 +129,7 @@ std::string SseData(const json& j) { return "data: " + j.dump() + "\n\n"; }
 
 json MetricsJson(const Job& job) {
   const GenerationStats& s = job.answer().stats;
-  return {{"input_tokens", s.prompt_tokens},
+  return {{"input_tokens", s.prompt_tokens + job.prefix_positions()},
           {"output_tokens", s.generated_tokens},
           {"prefill_time_ms", s.prefill_ms},
           {"decode_time_ms", s.decode_ms},
