@@ -83,8 +83,8 @@ int main(int argc, char** argv) {
   std::printf("CPU features: %s\n", md::CpuFeatureString().c_str());
   std::printf("matrix %lld x %lld (rows x row length), single thread; read bandwidth %.1f GB/s\n\n",
               static_cast<long long>(rows), static_cast<long long>(cols), bw);
-  std::printf("%-6s %-7s %9s %9s %8s %8s %14s\n", "type", "isa", "MB", "GB/s", "x scalar",
-              "of bw", "batch GMAC/s");
+  std::printf("%-6s %-7s %9s %9s %8s %8s %14s\n", "type", "isa", "MB", "GB/s", "x scalar", "of bw",
+              "batch GMAC/s");
 
   const TensorType types[] = {TensorType::kF32,  TensorType::kF16,  TensorType::kBF16,
                               TensorType::kQ8_0, TensorType::kQ4_0, TensorType::kQ4_1,
@@ -123,12 +123,14 @@ int main(int argc, char** argv) {
       const auto dot_rows = k.vec_dot_rows[static_cast<uint32_t>(wt)];
       const double t = BestTime(
           [&] {
-            for (int64_t r = 0; r < rows; ++r) y[r] = dot(w.data() + r * row_bytes, act.data(), cols);
+            for (int64_t r = 0; r < rows; ++r)
+              y[r] = dot(w.data() + r * row_bytes, act.data(), cols);
           },
           min_time);
       // A slice of the rows keeps each timed run short (a few ms), so that the best of
       // many runs is one that was not preempted.
-      const int64_t batch_rows = std::min<int64_t>(rows, set == md::cpu::KernelSet::kScalar ? 32 : 512);
+      const int64_t batch_rows =
+          std::min<int64_t>(rows, set == md::cpu::KernelSet::kScalar ? 32 : 512);
       const double t4 = BestTime(
           [&] {
             for (int64_t r = 0; r < batch_rows; r += 16) {
@@ -139,10 +141,12 @@ int main(int argc, char** argv) {
           min_time);
       const double gbs = static_cast<double>(w.size()) / t / 1e9;
       if (set == md::cpu::KernelSet::kScalar) scalar_gbs = gbs;
-      const double gmacs = double{kTokens} * static_cast<double>(batch_rows) * static_cast<double>(cols) / t4 / 1e9;
+      const double gmacs =
+          double{kTokens} * static_cast<double>(batch_rows) * static_cast<double>(cols) / t4 / 1e9;
       std::printf("%-6s %-7s %9.1f %9.2f %8.2f %7.0f%% %14.2f\n", name.c_str(),
-                  std::string(md::cpu::KernelSetName(set)).c_str(), static_cast<double>(w.size()) / 1e6,
-                  gbs, gbs / scalar_gbs, 100.0 * gbs / bw, gmacs);
+                  std::string(md::cpu::KernelSetName(set)).c_str(),
+                  static_cast<double>(w.size()) / 1e6, gbs, gbs / scalar_gbs, 100.0 * gbs / bw,
+                  gmacs);
     }
   }
   return 0;

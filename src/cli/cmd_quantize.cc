@@ -51,8 +51,8 @@ int Run(const QuantizeArgs& a) {
     std::string summary;
     for (const auto& [name, n] : counts) summary += " " + name + ":" + std::to_string(n);
     std::fprintf(stderr, "quantizing %s (%zu tensors, %s) to %s; types:%s\n", a.in.c_str(),
-                 plan->size(), HumanBytes(in_bytes).c_str(), std::string(QuantPresetName(*preset)).c_str(),
-                 summary.c_str());
+                 plan->size(), HumanBytes(in_bytes).c_str(),
+                 std::string(QuantPresetName(*preset)).c_str(), summary.c_str());
   }
   in->reset();
 

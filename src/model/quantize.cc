@@ -37,15 +37,27 @@ const PresetInfo& Info(QuantPreset p) {
   return kPresets[0];
 }
 
-enum class Category { kOutput, kTokenEmbd, kAttnQkv, kAttnV, kAttnK, kAttnQ, kAttnOutput, kFfnUp,
-                      kFfnGate, kFfnDown, kOther };
+enum class Category {
+  kOutput,
+  kTokenEmbd,
+  kAttnQkv,
+  kAttnV,
+  kAttnK,
+  kAttnQ,
+  kAttnOutput,
+  kFfnUp,
+  kFfnGate,
+  kFfnDown,
+  kOther
+};
 
 bool Contains(std::string_view s, std::string_view part) { return s.find(part) != s.npos; }
 
 // llama.cpp's tensor_get_category: first match wins, substrings as there.
 Category CategoryOf(std::string_view name) {
   if (name == "output.weight") return Category::kOutput;
-  if (name == "token_embd.weight" || name == "per_layer_token_embd.weight") return Category::kTokenEmbd;
+  if (name == "token_embd.weight" || name == "per_layer_token_embd.weight")
+    return Category::kTokenEmbd;
   if (Contains(name, "attn_qkv.weight")) return Category::kAttnQkv;
   if (Contains(name, "attn_kv_b.weight")) return Category::kAttnV;  // attn_v-like as well
   if (Contains(name, "attn_v.weight")) return Category::kAttnV;
@@ -99,11 +111,20 @@ TensorType Fallback(TensorType t, uint64_t ne0) {
   TensorType f = TensorType::kF16;
   switch (t) {
     case TensorType::kQ2_K:
-    case TensorType::kQ3_K: f = TensorType::kQ4_0; break;
-    case TensorType::kQ4_K: f = TensorType::kQ5_0; break;
-    case TensorType::kQ5_K: f = TensorType::kQ5_1; break;
-    case TensorType::kQ6_K: f = TensorType::kQ8_0; break;
-    default: break;
+    case TensorType::kQ3_K:
+      f = TensorType::kQ4_0;
+      break;
+    case TensorType::kQ4_K:
+      f = TensorType::kQ5_0;
+      break;
+    case TensorType::kQ5_K:
+      f = TensorType::kQ5_1;
+      break;
+    case TensorType::kQ6_K:
+      f = TensorType::kQ8_0;
+      break;
+    default:
+      break;
   }
   return ne0 % TypeInfo(f).block_size == 0 ? f : TensorType::kF16;
 }
@@ -147,7 +168,8 @@ int LayerOf(std::string_view name) {
   int layer = 0;
   size_t i = 4;
   if (i >= name.size() || !std::isdigit(static_cast<unsigned char>(name[i]))) return -1;
-  for (; i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])) && layer < 100000000; ++i) {
+  for (; i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])) && layer < 100000000;
+       ++i) {
     layer = layer * 10 + (name[i] - '0');
   }
   return layer;

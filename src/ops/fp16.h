@@ -39,9 +39,9 @@ static inline uint16_t F32ToF16(float f) {
   if (x < 0x38800000u) {  // below 2^-14: a half subnormal (or zero)
     // 2^-25 is halfway between 0 and the smallest subnormal; ties go to the even 0.
     if (x <= 0x33000000u) return sign;
-    const uint32_t e = x >> 23;                       // 102..112
-    const uint32_t m = (x & 0x7FFFFFu) | 0x800000u;   // implicit one
-    const uint32_t shift = 126 - e;                   // value in units of 2^-24 = m >> shift
+    const uint32_t e = x >> 23;                      // 102..112
+    const uint32_t m = (x & 0x7FFFFFu) | 0x800000u;  // implicit one
+    const uint32_t shift = 126 - e;                  // value in units of 2^-24 = m >> shift
     const uint32_t q = m >> shift;
     const uint32_t rem = m & ((1u << shift) - 1);
     const uint32_t half = 1u << (shift - 1);

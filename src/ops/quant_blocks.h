@@ -16,7 +16,7 @@
 
 namespace md::quant {
 
-inline constexpr int kQK = 32;    // elements per legacy block
+inline constexpr int kQK = 32;     // elements per legacy block
 inline constexpr int kQK_K = 256;  // elements per K-quant super-block
 inline constexpr int kKScaleBytes = 12;
 

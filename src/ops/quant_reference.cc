@@ -538,8 +538,8 @@ void QuantKScales(const float* x, int nmax, float rmin, int nstep, uint8_t* bloc
     for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
     const float av_x = std::sqrt(sum_x2 / 32);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-    scales[j] = MakeQkx2Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
-                               rmin, 0.1f, nstep);
+    scales[j] = MakeQkx2Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin,
+                               0.1f, nstep);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -669,7 +669,8 @@ float DotF32(const void* w, const void* a, int64_t n) {
   const uint8_t* x = static_cast<const uint8_t*>(w);
   const uint8_t* y = static_cast<const uint8_t*>(a);
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(Load<float>(x + 4 * i) * Load<float>(y + 4 * i));
+  for (int64_t i = 0; i < n; ++i)
+    sum += static_cast<double>(Load<float>(x + 4 * i) * Load<float>(y + 4 * i));
   return static_cast<float>(sum);
 }
 
@@ -677,7 +678,8 @@ float DotF16(const void* w, const void* a, int64_t n) {
   const uint8_t* x = static_cast<const uint8_t*>(w);
   const uint8_t* y = static_cast<const uint8_t*>(a);
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(LoadF16(x + 2 * i) * LoadF16(y + 2 * i));
+  for (int64_t i = 0; i < n; ++i)
+    sum += static_cast<double>(LoadF16(x + 2 * i) * LoadF16(y + 2 * i));
   return static_cast<float>(sum);
 }
 
@@ -995,18 +997,30 @@ void DequantizeRow(TensorType type, const void* src, float* dst, int64_t n) {
     case TensorType::kBF16:
       for (int64_t i = 0; i < n; ++i) dst[i] = BF16ToF32(Load<uint16_t>(s + 2 * i));
       return;
-    case TensorType::kQ4_0: return DequantQ4_0(s, dst, nb32);
-    case TensorType::kQ4_1: return DequantQ4_1(s, dst, nb32);
-    case TensorType::kQ5_0: return DequantQ5_0(s, dst, nb32);
-    case TensorType::kQ5_1: return DequantQ5_1(s, dst, nb32);
-    case TensorType::kQ8_0: return DequantQ8_0(s, dst, nb32);
-    case TensorType::kQ8_1: return DequantQ8_1(s, dst, nb32);
-    case TensorType::kQ2_K: return DequantQ2_K(s, dst, nbk);
-    case TensorType::kQ3_K: return DequantQ3_K(s, dst, nbk);
-    case TensorType::kQ4_K: return DequantQ4_K(s, dst, nbk);
-    case TensorType::kQ5_K: return DequantQ5_K(s, dst, nbk);
-    case TensorType::kQ6_K: return DequantQ6_K(s, dst, nbk);
-    case TensorType::kQ8_K: return DequantQ8_K(s, dst, nbk);
+    case TensorType::kQ4_0:
+      return DequantQ4_0(s, dst, nb32);
+    case TensorType::kQ4_1:
+      return DequantQ4_1(s, dst, nb32);
+    case TensorType::kQ5_0:
+      return DequantQ5_0(s, dst, nb32);
+    case TensorType::kQ5_1:
+      return DequantQ5_1(s, dst, nb32);
+    case TensorType::kQ8_0:
+      return DequantQ8_0(s, dst, nb32);
+    case TensorType::kQ8_1:
+      return DequantQ8_1(s, dst, nb32);
+    case TensorType::kQ2_K:
+      return DequantQ2_K(s, dst, nbk);
+    case TensorType::kQ3_K:
+      return DequantQ3_K(s, dst, nbk);
+    case TensorType::kQ4_K:
+      return DequantQ4_K(s, dst, nbk);
+    case TensorType::kQ5_K:
+      return DequantQ5_K(s, dst, nbk);
+    case TensorType::kQ6_K:
+      return DequantQ6_K(s, dst, nbk);
+    case TensorType::kQ8_K:
+      return DequantQ8_K(s, dst, nbk);
     default:
       MD_CHECK_MSG(false, "DequantizeRow: unsupported type");
   }
@@ -1016,19 +1030,32 @@ void QuantizeRow(TensorType type, const float* src, void* dst, int64_t n) {
   uint8_t* d = static_cast<uint8_t*>(dst);
   const int64_t nb32 = n / kQK, nbk = n / kQK_K;
   switch (type) {
-    case TensorType::kF32: return ConvertF32(src, dst, n);
-    case TensorType::kF16: return ConvertF16(src, dst, n);
-    case TensorType::kBF16: return ConvertBF16(src, dst, n);
-    case TensorType::kQ4_0: return QuantQ4_0(src, d, nb32);
-    case TensorType::kQ4_1: return QuantQ4_1(src, d, nb32);
-    case TensorType::kQ5_0: return QuantQ5_0(src, d, nb32);
-    case TensorType::kQ5_1: return QuantQ5_1(src, d, nb32);
-    case TensorType::kQ8_0: return QuantQ8_0(src, d, nb32);
-    case TensorType::kQ8_1: return QuantQ8_1(src, d, nb32);
-    case TensorType::kQ4_K: return QuantQ4_K(src, d, nbk);
-    case TensorType::kQ5_K: return QuantQ5_K(src, d, nbk);
-    case TensorType::kQ6_K: return QuantQ6_K(src, d, nbk);
-    case TensorType::kQ8_K: return QuantQ8_K(src, d, nbk);
+    case TensorType::kF32:
+      return ConvertF32(src, dst, n);
+    case TensorType::kF16:
+      return ConvertF16(src, dst, n);
+    case TensorType::kBF16:
+      return ConvertBF16(src, dst, n);
+    case TensorType::kQ4_0:
+      return QuantQ4_0(src, d, nb32);
+    case TensorType::kQ4_1:
+      return QuantQ4_1(src, d, nb32);
+    case TensorType::kQ5_0:
+      return QuantQ5_0(src, d, nb32);
+    case TensorType::kQ5_1:
+      return QuantQ5_1(src, d, nb32);
+    case TensorType::kQ8_0:
+      return QuantQ8_0(src, d, nb32);
+    case TensorType::kQ8_1:
+      return QuantQ8_1(src, d, nb32);
+    case TensorType::kQ4_K:
+      return QuantQ4_K(src, d, nbk);
+    case TensorType::kQ5_K:
+      return QuantQ5_K(src, d, nbk);
+    case TensorType::kQ6_K:
+      return QuantQ6_K(src, d, nbk);
+    case TensorType::kQ8_K:
+      return QuantQ8_K(src, d, nbk);
     default:
       MD_CHECK_MSG(false, "QuantizeRow: unsupported type");
   }
@@ -1036,9 +1063,12 @@ void QuantizeRow(TensorType type, const float* src, void* dst, int64_t n) {
 
 void QuantizeActivationRow(TensorType act_type, const float* src, void* dst, int64_t n) {
   switch (act_type) {
-    case TensorType::kQ8_0: return QuantizeActQ8_0(src, dst, n);
-    case TensorType::kQ8_1: return QuantizeActQ8_1(src, dst, n);
-    default: return QuantizeRow(act_type, src, dst, n);
+    case TensorType::kQ8_0:
+      return QuantizeActQ8_0(src, dst, n);
+    case TensorType::kQ8_1:
+      return QuantizeActQ8_1(src, dst, n);
+    default:
+      return QuantizeRow(act_type, src, dst, n);
   }
 }
 
@@ -1076,7 +1106,9 @@ void AddScalarKernels(KernelTable* t) {
   set(TensorType::kQ4_K, DotQ4_K, DotRowsGeneric<DotQ4_K>);
   set(TensorType::kQ5_K, DotQ5_K, DotRowsGeneric<DotQ5_K>);
   set(TensorType::kQ6_K, DotQ6_K, DotRowsGeneric<DotQ6_K>);
-  auto act = [t](TensorType type, QuantizeFn fn) { t->quantize_act[static_cast<uint32_t>(type)] = fn; };
+  auto act = [t](TensorType type, QuantizeFn fn) {
+    t->quantize_act[static_cast<uint32_t>(type)] = fn;
+  };
   act(TensorType::kF32, ConvertF32);
   act(TensorType::kF16, ConvertF16);
   act(TensorType::kBF16, ConvertBF16);

@@ -33,7 +33,8 @@ std::vector<float> Dequantize(const GgufTensorInfo& t) {
   const uint64_t ncols = t.ne[0], nrows = t.n_elements() / ncols;
   const uint64_t row_bytes = RowBytes(t.type, ncols);
   for (uint64_t r = 0; r < nrows; ++r) {
-    DequantizeRow(t.type, t.data + r * row_bytes, out.data() + r * ncols, static_cast<int64_t>(ncols));
+    DequantizeRow(t.type, t.data + r * row_bytes, out.data() + r * ncols,
+                  static_cast<int64_t>(ncols));
   }
   return out;
 }
@@ -113,7 +114,8 @@ TEST_P(QuantizeGoldenTest, MatchesLlamaQuantize) {
     const std::vector<float> x = Dequantize(*ref);
     const double rmse_ours = Rmse(Dequantize(o), x);
     const double rmse_theirs = Rmse(Dequantize(t), x);
-    const double ratio = rmse_theirs > 0 ? rmse_ours / rmse_theirs : (rmse_ours > 0 ? INFINITY : 1.0);
+    const double ratio =
+        rmse_theirs > 0 ? rmse_ours / rmse_theirs : (rmse_ours > 0 ? INFINITY : 1.0);
     std::printf("%-8s %-28s %-6s %12.6g %12.6g %8.5f\n", c.preset, std::string(o.name).c_str(),
                 std::string(TypeInfo(o.type).name).c_str(), rmse_ours, rmse_theirs, ratio);
     EXPECT_LE(ratio, 1.01) << o.name;
@@ -127,14 +129,13 @@ TEST_P(QuantizeGoldenTest, MatchesLlamaQuantize) {
   if (c.byte_identical) EXPECT_TRUE(same_file);
 }
 
-INSTANTIATE_TEST_SUITE_P(Presets, QuantizeGoldenTest,
-                         ::testing::Values(Case{"Q8_0", "moondream2-tiny-text-q8_0.gguf", true},
-                                           Case{"Q4_0", "moondream2-tiny-text-q4_0.gguf", true},
-                                           Case{"Q4_K_M", "moondream2-tiny-text-q4_k_m.gguf", false},
-                                           Case{"Q5_K_M", "moondream2-tiny-text-q5_k_m.gguf", false}),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return std::string(info.param.preset);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Presets, QuantizeGoldenTest,
+    ::testing::Values(Case{"Q8_0", "moondream2-tiny-text-q8_0.gguf", true},
+                      Case{"Q4_0", "moondream2-tiny-text-q4_0.gguf", true},
+                      Case{"Q4_K_M", "moondream2-tiny-text-q4_k_m.gguf", false},
+                      Case{"Q5_K_M", "moondream2-tiny-text-q5_k_m.gguf", false}),
+    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.preset); });
 
 }  // namespace
 }  // namespace md

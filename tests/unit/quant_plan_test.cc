@@ -140,8 +140,8 @@ TEST_F(QuantPlanTest, OutputOrderIsLlamaQuantizes) {
 
 TEST_F(QuantPlanTest, MmprojAllowsOnlyF16AndQ8_0) {
   auto f = MakeModel("clip", 1);
-  for (QuantPreset p : {QuantPreset::kQ4_K_M, QuantPreset::kQ5_K_M, QuantPreset::kQ4_0,
-                        QuantPreset::kBF16}) {
+  for (QuantPreset p :
+       {QuantPreset::kQ4_K_M, QuantPreset::kQ5_K_M, QuantPreset::kQ4_0, QuantPreset::kBF16}) {
     auto plan = PlanQuantization(*f, p);
     ASSERT_FALSE(plan.ok());
     EXPECT_NE(plan.status().message().find("use F16 or Q8_0"), std::string::npos);
@@ -189,7 +189,9 @@ TEST_F(QuantPlanTest, CommandLine) {
   const std::string text = test::TestData("fixtures/moondream2-tiny-text-f32.gguf");
   const std::string mmproj = test::TestData("fixtures/moondream2-tiny-mmproj-f32.gguf");
   std::string out;
-  EXPECT_EQ(test::RunCommand(bin + " quantize " + text + " " + dir_ + "/q8.gguf Q8_0 2>&1", &out), 0) << out;
+  EXPECT_EQ(test::RunCommand(bin + " quantize " + text + " " + dir_ + "/q8.gguf Q8_0 2>&1", &out),
+            0)
+      << out;
   EXPECT_NE(out.find("100%"), std::string::npos) << out;
   auto q8 = GgufFile::Open(dir_ + "/q8.gguf");
   ASSERT_TRUE(q8.ok());
@@ -199,16 +201,22 @@ TEST_F(QuantPlanTest, CommandLine) {
   EXPECT_EQ(test::RunCommand(bin + " quantize " + text + " " + text + " Q4_0 2>&1", &out), 1);
   EXPECT_NE(out.find("input"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(test::RunCommand(bin + " quantize " + text + " " + dir_ + "/x.gguf Q3_K_S 2>&1", &out), 1);
+  EXPECT_EQ(test::RunCommand(bin + " quantize " + text + " " + dir_ + "/x.gguf Q3_K_S 2>&1", &out),
+            1);
   EXPECT_NE(out.find("Q4_K_M, Q5_K_M, Q8_0, Q4_0, F16, BF16"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(test::RunCommand(bin + " quantize " + mmproj + " " + dir_ + "/m.gguf Q4_K_M 2>&1", &out), 1);
+  EXPECT_EQ(
+      test::RunCommand(bin + " quantize " + mmproj + " " + dir_ + "/m.gguf Q4_K_M 2>&1", &out), 1);
   EXPECT_NE(out.find("use F16 or Q8_0"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(test::RunCommand(bin + " quantize -q " + mmproj + " " + dir_ + "/m.gguf F16 2>&1", &out), 0) << out;
+  EXPECT_EQ(
+      test::RunCommand(bin + " quantize -q " + mmproj + " " + dir_ + "/m.gguf F16 2>&1", &out), 0)
+      << out;
   EXPECT_TRUE(out.empty()) << out;
   out.clear();
-  EXPECT_EQ(test::RunCommand(bin + " quantize " + dir_ + "/missing.gguf " + dir_ + "/y.gguf Q8_0 2>&1", &out), 1);
+  EXPECT_EQ(test::RunCommand(
+                bin + " quantize " + dir_ + "/missing.gguf " + dir_ + "/y.gguf Q8_0 2>&1", &out),
+            1);
   EXPECT_NE(out.find("missing.gguf"), std::string::npos) << out;
 }
 

@@ -34,8 +34,8 @@ std::vector<float> RandomRow(std::mt19937& rng, int64_t n, float scale) {
   for (float& v : x) {
     v = normal(rng);
     const int p = pick(rng);
-    if (p == 0) v *= 20.0f;               // outliers
-    if (p == 1) v = 0.0f;                 // exact zeros
+    if (p == 0) v *= 20.0f;                 // outliers
+    if (p == 1) v = 0.0f;                   // exact zeros
     if (p == 2) v = std::round(v * 4) / 4;  // exact values, ties in the quantizers
   }
   return x;
@@ -161,7 +161,8 @@ TEST_P(QuantSimdTest, VecDotRowsMatchesVecDot) {
   std::mt19937 rng(7);
   for (TensorType wt : kWeightTypes) {
     const TensorType at = ActivationType(wt);
-    const int64_t n = TypeInfo(wt).block_size == 256 ? 512 : (TypeInfo(wt).block_size == 32 ? 96 : 37);
+    const int64_t n =
+        TypeInfo(wt).block_size == 256 ? 512 : (TypeInfo(wt).block_size == 32 ? 96 : 37);
     const int64_t nw = 3;
     // Odd strides: rows packed with 3 spare bytes, so every row but the first is misaligned.
     const size_t w_stride = RowBytes(wt, static_cast<uint64_t>(n)) + 3;

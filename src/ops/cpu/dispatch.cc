@@ -24,8 +24,8 @@ bool Supported(KernelSet set) {
     case KernelSet::kAvx512:
 #if defined(__x86_64__)
       // The AVX-512 file is compiled with VNNI and BF16 enabled and uses VNNI.
-      return f.avx2 && f.fma && f.f16c && f.avx512f && f.avx512bw && f.avx512vl &&
-             f.avx512dq && f.avx512vnni;
+      return f.avx2 && f.fma && f.f16c && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq &&
+             f.avx512vnni;
 #else
       return false;
 #endif
@@ -85,10 +85,14 @@ KernelSet& Active() {
 
 std::string_view KernelSetName(KernelSet set) {
   switch (set) {
-    case KernelSet::kScalar: return "scalar";
-    case KernelSet::kAvx2: return "avx2";
-    case KernelSet::kAvx512: return "avx512";
-    case KernelSet::kNeon: return "neon";
+    case KernelSet::kScalar:
+      return "scalar";
+    case KernelSet::kAvx2:
+      return "avx2";
+    case KernelSet::kAvx512:
+      return "avx512";
+    case KernelSet::kNeon:
+      return "neon";
   }
   return "unknown";
 }
@@ -102,10 +106,11 @@ std::vector<KernelSet> AvailableKernelSets() {
 }
 
 const KernelTable& Kernels(KernelSet set) {
-  static const KernelTable tables[4] = {Build(KernelSet::kScalar),
-                                        Supported(KernelSet::kAvx2) ? Build(KernelSet::kAvx2) : KernelTable{},
-                                        Supported(KernelSet::kAvx512) ? Build(KernelSet::kAvx512) : KernelTable{},
-                                        Supported(KernelSet::kNeon) ? Build(KernelSet::kNeon) : KernelTable{}};
+  static const KernelTable tables[4] = {
+      Build(KernelSet::kScalar),
+      Supported(KernelSet::kAvx2) ? Build(KernelSet::kAvx2) : KernelTable{},
+      Supported(KernelSet::kAvx512) ? Build(KernelSet::kAvx512) : KernelTable{},
+      Supported(KernelSet::kNeon) ? Build(KernelSet::kNeon) : KernelTable{}};
   MD_CHECK_MSG(Supported(set), "kernel set not supported by this CPU");
   return tables[static_cast<int>(set)];
 }

@@ -19,9 +19,8 @@ std::string_view KernelSetName(KernelSet set);
 // Dot product of one weight row (n elements) with one converted activation row.
 using VecDotFn = float (*)(const void* w, const void* a, int64_t n);
 // out[c * out_stride + r] = dot(weight row r, activation row c), r < nw, c < na.
-using VecDotRowsFn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t nw,
-                              const void* a, size_t a_stride, int64_t na, float* out,
-                              size_t out_stride);
+using VecDotRowsFn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t nw, const void* a,
+                              size_t a_stride, int64_t na, float* out, size_t out_stride);
 // Converts n floats to an activation format.
 using QuantizeFn = void (*)(const float* src, void* dst, int64_t n);
 

@@ -38,8 +38,12 @@ inline int HSumI32(__m256i v) {
 // One fp16 scale through F16C (exact, and much cheaper than the integer conversion).
 inline float H(const uint8_t* p) { return _cvtsh_ss(Load<uint16_t>(p)); }
 
-inline __m256i Load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-inline __m128i Load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline __m256i Load256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+inline __m128i Load128(const uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
 
 // 32 nibbles of 16 bytes: low nibbles in bytes 0..15, high nibbles in 16..31 (the
 // element order of Q4_0/Q4_1/Q5_x blocks).
@@ -51,8 +55,8 @@ inline __m256i Nibbles32(const uint8_t* p) {
 
 // Byte i = 0xFF where bit i of x is set.
 inline __m256i BitsToBytes(uint32_t x) {
-  const __m256i shuf = _mm256_setr_epi64x(0, 0x0101010101010101LL, 0x0202020202020202LL,
-                                          0x0303030303030303LL);
+  const __m256i shuf =
+      _mm256_setr_epi64x(0, 0x0101010101010101LL, 0x0202020202020202LL, 0x0303030303030303LL);
   const __m256i r = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(x)), shuf);
   const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
   return _mm256_cmpeq_epi8(_mm256_and_si256(r, bit), bit);
@@ -94,7 +98,8 @@ inline float Q8Block32(const float* x, uint8_t* d_out, int8_t* qs, int* sum) {
   __m256i q[4];
 #pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], vid));
-  if (sum != nullptr) *sum = HSumI32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
+  if (sum != nullptr)
+    *sum = HSumI32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
   // Pack 32 int32 -> 32 int8 in order (packs work per 128-bit lane; fix with a permute).
   const __m256i p01 = _mm256_packs_epi32(q[0], q[1]);
   const __m256i p23 = _mm256_packs_epi32(q[2], q[3]);
@@ -156,12 +161,14 @@ void QuantizeQ8_K(const float* x, void* dst, int64_t n) {
 #pragma GCC unroll 8
       for (int j = 0; j < 4; ++j) {
         // cvtps rounds half to even, as nearest_int does.
-        q[j] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * j), vis)),
-                                _mm256_set1_epi32(127));
+        q[j] =
+            _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * j), vis)),
+                             _mm256_set1_epi32(127));
       }
       bsums[k / 16] = static_cast<int16_t>(HSumI32(_mm256_add_epi32(q[0], q[1])));
       bsums[k / 16 + 1] = static_cast<int16_t>(HSumI32(_mm256_add_epi32(q[2], q[3])));
-      __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+      __m256i b =
+          _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
       b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + k), b);
     }
@@ -191,7 +198,7 @@ void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 w0 = _mm256_loadu_ps(x + i), w1 = _mm256_loadu_ps(x + i + 8);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float* y = reinterpret_cast<const float*>(a[c]);
       acc[c][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(y + i), acc[c][0]);
@@ -216,7 +223,7 @@ void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   for (; i + 16 <= n; i += 16) {
     const __m256 w0 = _mm256_cvtph_ps(Load128(w + 2 * i));
     const __m256 w1 = _mm256_cvtph_ps(Load128(w + 2 * i + 16));
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       acc[c][0] = _mm256_fmadd_ps(w0, _mm256_cvtph_ps(Load128(a[c] + 2 * i)), acc[c][0]);
       acc[c][1] = _mm256_fmadd_ps(w1, _mm256_cvtph_ps(Load128(a[c] + 2 * i + 16)), acc[c][1]);
@@ -286,7 +293,8 @@ void DotRowsF16(int64_t n, const void* w, size_t w_stride, int64_t nw, const voi
   }
   for (; c < na; ++c) {
     const uint8_t* ap = ab + c * a_stride;
-    for (int64_t r = 0; r < nw; ++r) DotF16N<1>(wb + r * w_stride, &ap, n, &out[c * out_stride + r]);
+    for (int64_t r = 0; r < nw; ++r)
+      DotF16N<1>(wb + r * w_stride, &ap, n, &out[c * out_stride + r]);
   }
 }
 
@@ -302,7 +310,7 @@ void DotBF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 w0 = Bf16x8(w + 2 * i);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) acc[c] = _mm256_fmadd_ps(w0, Bf16x8(a[c] + 2 * i), acc[c]);
   }
 #pragma GCC unroll 8
@@ -389,11 +397,12 @@ void DotQ5_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ5_0);
     // value = nibble - 16 where the 5th bit is clear, nibble where it is set.
-    const __m256i hi = _mm256_andnot_si256(BitsToBytes(Load<uint32_t>(wb + 2)), _mm256_set1_epi8(0x10));
+    const __m256i hi =
+        _mm256_andnot_si256(BitsToBytes(Load<uint32_t>(wb + 2)), _mm256_set1_epi8(0x10));
     const __m256i qw = _mm256_sub_epi8(Nibbles32(wb + 6), hi);
     const __m256i aw = _mm256_sign_epi8(qw, qw);
     const float dw = H(wb);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
       const __m256i s = DotS8(aw, qw, Load256(ab + 2));
@@ -414,7 +423,7 @@ void DotQ4_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const uint8_t* wb = w + b * sizeof(BlockQ4_1);
     const __m256i qw = Nibbles32(wb + 4);
     const float dw = H(wb), mw = H(wb + 2);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_1);
       const __m256i s = DotU8(qw, Load256(ab + 4));
@@ -434,10 +443,11 @@ void DotQ5_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   for (int c = 0; c < NA; ++c) acc[c] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ5_1);
-    const __m256i hi = _mm256_and_si256(BitsToBytes(Load<uint32_t>(wb + 4)), _mm256_set1_epi8(0x10));
+    const __m256i hi =
+        _mm256_and_si256(BitsToBytes(Load<uint32_t>(wb + 4)), _mm256_set1_epi8(0x10));
     const __m256i qw = _mm256_or_si256(Nibbles32(wb + 8), hi);
     const float dw = H(wb), mw = H(wb + 2);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_1);
       const __m256i s = DotU8(qw, Load256(ab + 4));
@@ -473,13 +483,14 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const uint8_t* wb = w + b * sizeof(BlockQ4_K);
     uint8_t sm[16];
     UnpackKScales(wb + offsetof(BlockQ4_K, scales), sm);
-    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
+    const __m128i mins16 =
+        _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
     const float d = H(wb), dmin = H(wb + 2);
     __m256i sumi[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) sumi[c] = _mm256_setzero_si256();
     const uint8_t* q = wb + offsetof(BlockQ4_K, qs);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int ch = 0; ch < 4; ++ch) {
       const __m256i bytes = Load256(q + 32 * ch);
       const __m256i lo = _mm256_and_si256(bytes, m4);
@@ -494,7 +505,7 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p_lo, p_hi));
       }
     }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
       const float dy = Load<float>(ab);
@@ -518,14 +529,15 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const uint8_t* wb = w + b * sizeof(BlockQ5_K);
     uint8_t sm[16];
     UnpackKScales(wb + offsetof(BlockQ5_K, scales), sm);
-    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
+    const __m128i mins16 =
+        _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
     const float d = H(wb), dmin = H(wb + 2);
     const __m256i qh = Load256(wb + offsetof(BlockQ5_K, qh));
     __m256i sumi[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) sumi[c] = _mm256_setzero_si256();
     const uint8_t* q = wb + offsetof(BlockQ5_K, qs);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int ch = 0; ch < 4; ++ch) {
       const __m256i bytes = Load256(q + 32 * ch);
       const __m256i hb_lo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * ch), one);
@@ -543,7 +555,7 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p_lo, p_hi));
       }
     }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
       const float dy = Load<float>(ab);
@@ -570,13 +582,13 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const __m256i sc16 = _mm256_cvtepi8_epi16(Load128(wb + offsetof(BlockQ6_K, scales)));
     __m256i sumi[NA];
     int offset[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       sumi[c] = _mm256_setzero_si256();
       const __m256i bs = Load256(a[c] + b * sizeof(BlockQ8_K) + offsetof(BlockQ8_K, bsums));
       offset[c] = HSumI32(_mm256_madd_epi16(bs, sc16));
     }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = wb + offsetof(BlockQ6_K, ql) + 64 * h;
       const __m256i qh = Load256(wb + offsetof(BlockQ6_K, qh) + 32 * h);
@@ -595,17 +607,19 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         // int16 lanes 0..7 hold elements 0..15 (scale 2g), lanes 8..15 elements 16..31.
         const int j = 8 * h + 2 * g;
         const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[j + 1]), _mm_set1_epi16(sc[j]));
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int c = 0; c < NA; ++c) {
           const uint8_t* q8 = a[c] + b * sizeof(BlockQ8_K) + 4 + 128 * h + 32 * g;
-          sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q[g], Load256(q8)), s));
+          sumi[c] = _mm256_add_epi32(sumi[c],
+                                     _mm256_madd_epi16(_mm256_maddubs_epi16(q[g], Load256(q8)), s));
         }
       }
     }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float dy = Load<float>(a[c] + b * sizeof(BlockQ8_K));
-      const __m256i total = _mm256_sub_epi32(sumi[c], _mm256_setr_epi32(32 * offset[c], 0, 0, 0, 0, 0, 0, 0));
+      const __m256i total =
+          _mm256_sub_epi32(sumi[c], _mm256_setr_epi32(32 * offset[c], 0, 0, 0, 0, 0, 0, 0));
       acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_set1_ps(d * dy), acc[c]);
     }
   }
@@ -616,7 +630,9 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
 }  // namespace
 
 void AddAvx2Kernels(KernelTable* t) {
-  auto act = [t](TensorType type, QuantizeFn fn) { t->quantize_act[static_cast<uint32_t>(type)] = fn; };
+  auto act = [t](TensorType type, QuantizeFn fn) {
+    t->quantize_act[static_cast<uint32_t>(type)] = fn;
+  };
   act(TensorType::kQ8_0, QuantizeQ8_0);
   act(TensorType::kQ8_1, QuantizeQ8_1);
   act(TensorType::kQ8_K, QuantizeQ8_K);

@@ -24,8 +24,12 @@ namespace {
 using namespace md::quant;
 
 inline float H(const uint8_t* p) { return _cvtsh_ss(Load<uint16_t>(p)); }
-inline __m128i Load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-inline __m256i Load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline __m128i Load128(const uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+inline __m256i Load256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
 inline __m512i Load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
 
 inline float HSum256(__m256 v) {
@@ -46,7 +50,7 @@ void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m512 w0 = _mm512_loadu_ps(x + i), w1 = _mm512_loadu_ps(x + i + 16);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float* y = reinterpret_cast<const float*>(a[c]);
       acc[c][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(y + i), acc[c][0]);
@@ -57,7 +61,7 @@ void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   for (; i < n; i += 16) {
     const __mmask16 m = static_cast<__mmask16>(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
     const __m512 w0 = _mm512_maskz_loadu_ps(m, x + i);
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float* y = reinterpret_cast<const float*>(a[c]);
       acc[c][0] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(m, y + i), acc[c][0]);
@@ -76,7 +80,7 @@ void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   for (; i + 32 <= n; i += 32) {
     const __m512 w0 = _mm512_cvtph_ps(Load256(w + 2 * i));
     const __m512 w1 = _mm512_cvtph_ps(Load256(w + 2 * i + 32));
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       acc[c][0] = _mm512_fmadd_ps(w0, _mm512_cvtph_ps(Load256(a[c] + 2 * i)), acc[c][0]);
       acc[c][1] = _mm512_fmadd_ps(w1, _mm512_cvtph_ps(Load256(a[c] + 2 * i + 32)), acc[c][1]);
@@ -85,9 +89,10 @@ void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   for (; i < n; i += 16) {
     const __mmask16 m = static_cast<__mmask16>(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1);
     const __m512 w0 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + 2 * i));
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
-      acc[c][0] = _mm512_fmadd_ps(w0, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, a[c] + 2 * i)), acc[c][0]);
+      acc[c][0] = _mm512_fmadd_ps(w0, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, a[c] + 2 * i)),
+                                  acc[c][0]);
     }
   }
 #pragma GCC unroll 8
@@ -179,9 +184,9 @@ inline __m128i MinsDotBsums(__m128i mins16, const uint8_t* q8k) {
 
 // int16 lane k of chunk `ch` takes sub-block scale (2 ch + k / 16): 32 lanes = 64 elements.
 inline __m512i ChunkScales(__m512i scales16, int ch) {
-  const __m512i idx = _mm512_add_epi16(
-      _mm512_set1_epi16(static_cast<int16_t>(2 * ch)),
-      _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(1), 1));
+  const __m512i idx =
+      _mm512_add_epi16(_mm512_set1_epi16(static_cast<int16_t>(2 * ch)),
+                       _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(1), 1));
   return _mm512_permutexvar_epi16(idx, scales16);
 }
 
@@ -206,14 +211,14 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
     const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm_v, 8));
     const float d = H(wb), dmin = H(wb + 2);
     __m512i sumi[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) sumi[c] = _mm512_setzero_si512();
     __m512i qh2;
     if constexpr (kFive) {
       const __m256i qh = Load256(wb + offsetof(BlockQ5_K, qh));
       qh2 = _mm512_inserti64x4(_mm512_zextsi256_si512(qh), _mm256_srli_epi16(qh, 1), 1);
     }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int ch = 0; ch < 4; ++ch) {
       // Bytes 0..31: low nibbles (sub-block 2ch), 32..63: high nibbles (2ch + 1), which
       // is exactly the order of activations 64 ch .. 64 ch + 63.
@@ -231,7 +236,7 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
         sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q, av), s);
       }
     }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
       const float dy = Load<float>(ab);
@@ -265,10 +270,10 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   const __m512i m2 = _mm512_set1_epi8(0x03);
   // int16 lane k of register p (0..3) takes scale 4 p + k / 8 (16 elements per scale).
-  const __m512i lane_group = _mm512_srli_epi16(
-      _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14,
-                       13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-      3);
+  const __m512i lane_group =
+      _mm512_srli_epi16(_mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
+                                         16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                        3);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ6_K);
     const __m256i sc16_256 = _mm256_cvtepi8_epi16(Load128(wb + offsetof(BlockQ6_K, scales)));
@@ -276,23 +281,25 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     const float d = H(wb + offsetof(BlockQ6_K, d));
     // (q - 32) a = q a - 32 a: start each sum at -32 Σ_j scale_j bsum_j.
     __m512i sumi[NA];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const __m256i bs = Load256(a[c] + b * sizeof(BlockQ8_K) + offsetof(BlockQ8_K, bsums));
       const __m256i off = _mm256_madd_epi16(bs, sc16_256);
-      sumi[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_zextsi256_si512(_mm256_slli_epi32(off, 5)));
+      sumi[c] = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                 _mm512_zextsi256_si512(_mm256_slli_epi32(off, 5)));
     }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int h = 0; h < 2; ++h) {
       const __m512i ql = Load512(wb + offsetof(BlockQ6_K, ql) + 64 * h);
       const __m256i qh = Load256(wb + offsetof(BlockQ6_K, qh) + 32 * h);
       // Lower half of the register: groups 0 and 2 bits (shift 0/4); upper: 1 and 3 (2/6).
-      const __m512i qh2 = _mm512_inserti64x4(_mm512_zextsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
+      const __m512i qh2 =
+          _mm512_inserti64x4(_mm512_zextsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
       const __m512i q01 = _mm512_or_si512(_mm512_and_si512(ql, m4),
                                           _mm512_slli_epi16(_mm512_and_si512(qh2, m2), 4));
-      const __m512i q23 = _mm512_or_si512(
-          _mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
-          _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 4), m2), 4));
+      const __m512i q23 =
+          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                          _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh2, 4), m2), 4));
       const __m512i s01 = _mm512_permutexvar_epi16(
           _mm512_add_epi16(lane_group, _mm512_set1_epi16(static_cast<int16_t>(8 * h))), sc16);
       const __m512i s23 = _mm512_permutexvar_epi16(
@@ -304,7 +311,7 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q23, Load512(q8 + 64)), s23);
       }
     }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int c = 0; c < NA; ++c) {
       const float dy = Load<float>(a[c] + b * sizeof(BlockQ8_K));
       acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_set1_ps(d * dy), acc[c]);

@@ -88,8 +88,8 @@ void QuantizeQ8_K(const float* x, void* dst, int64_t n) {
     for (int g = 0; g < 16; ++g) {
       int32x4_t acc = vdupq_n_s32(0);
       for (int k = 0; k < 16; k += 8) {
-        const int32x4_t q0 = vminq_s32(vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + 16 * g + k), iscale)),
-                                       vdupq_n_s32(127));
+        const int32x4_t q0 = vminq_s32(
+            vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + 16 * g + k), iscale)), vdupq_n_s32(127));
         const int32x4_t q1 = vminq_s32(
             vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + 16 * g + k + 4), iscale)), vdupq_n_s32(127));
         acc = vaddq_s32(acc, vaddq_s32(q0, q1));
@@ -107,7 +107,8 @@ void QuantizeF16(const float* x, void* dst, int64_t n) {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
     // FPCR's default rounding is to nearest even, as F32ToF16.
-    vst1_u16(reinterpret_cast<uint16_t*>(y + 2 * i), vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    vst1_u16(reinterpret_cast<uint16_t*>(y + 2 * i),
+             vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
   }
   for (; i < n; ++i) StoreF16(y + 2 * i, x[i]);
 }
@@ -115,7 +116,9 @@ void QuantizeF16(const float* x, void* dst, int64_t n) {
 // ------------------------------------------------------------------ float dots
 
 inline float32x4_t LoadF32x4(const uint8_t* p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
-inline float32x4_t LoadF16x4(const uint8_t* p) { return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(p))); }
+inline float32x4_t LoadF16x4(const uint8_t* p) {
+  return vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(p)));
+}
 
 template <int NA>
 void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
@@ -185,7 +188,7 @@ void DotQ4_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   for (int64_t b = 0; b < n / kQK; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ4_0);
     const uint8x16_t q = vld1q_u8(wb + 2);
-    const int8x16_t x0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, m4)), eight);  // elements 0..15
+    const int8x16_t x0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, m4)), eight);   // elements 0..15
     const int8x16_t x1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);  // 16..31
     const float dw = LoadF16(wb);
     for (int c = 0; c < NA; ++c) {
@@ -228,13 +231,16 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
         if constexpr (kFive) {
           const uint8x16_t qh = vld1q_u8(wb + offsetof(BlockQ5_K, qh) + 16 * half);
           // vshlq with a negative count shifts right: bit 2ch (lo) and 2ch+1 (hi).
-          const uint8x16_t hl = vandq_u8(vshlq_u8(qh, vdupq_n_s8(static_cast<int8_t>(-2 * ch))), one);
-          const uint8x16_t hh = vandq_u8(vshlq_u8(qh, vdupq_n_s8(static_cast<int8_t>(-2 * ch - 1))), one);
+          const uint8x16_t hl =
+              vandq_u8(vshlq_u8(qh, vdupq_n_s8(static_cast<int8_t>(-2 * ch))), one);
+          const uint8x16_t hh =
+              vandq_u8(vshlq_u8(qh, vdupq_n_s8(static_cast<int8_t>(-2 * ch - 1))), one);
           lo = vorrq_u8(lo, vshlq_n_u8(hl, 4));
           hi = vorrq_u8(hi, vshlq_n_u8(hh, 4));
         }
         for (int c = 0; c < NA; ++c) {
-          const int8_t* q8 = reinterpret_cast<const int8_t*>(a[c] + b * sizeof(BlockQ8_K) + 4) + 64 * ch + 16 * half;
+          const int8_t* q8 = reinterpret_cast<const int8_t*>(a[c] + b * sizeof(BlockQ8_K) + 4) +
+                             64 * ch + 16 * half;
           const int s_lo = vaddvq_s32(Dot16(vreinterpretq_s8_u8(lo), vld1q_s8(q8)));
           const int s_hi = vaddvq_s32(Dot16(vreinterpretq_s8_u8(hi), vld1q_s8(q8 + 32)));
           sumi[c] += sm[2 * ch] * s_lo + sm[2 * ch + 1] * s_hi;
@@ -278,15 +284,22 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
         const uint8x16_t l0 = vld1q_u8(ql + l), l1 = vld1q_u8(ql + 32 + l);
         const uint8x16_t hb = vld1q_u8(qh + l);
         const int8x16_t q[4] = {
-            vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(hb, m2), 4))), m32),
+            vsubq_s8(
+                vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(hb, m2), 4))),
+                m32),
             vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l1, m4),
-                                                  vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 2), m2), 4))), m32),
+                                                  vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 2), m2), 4))),
+                     m32),
             vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l0, 4),
-                                                  vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), m2), 4))), m32),
-            vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(hb, 6), 4))), m32),
+                                                  vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), m2), 4))),
+                     m32),
+            vsubq_s8(
+                vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(hb, 6), 4))),
+                m32),
         };
         for (int c = 0; c < NA; ++c) {
-          const int8_t* q8 = reinterpret_cast<const int8_t*>(a[c] + b * sizeof(BlockQ8_K) + 4) + 128 * h + l;
+          const int8_t* q8 =
+              reinterpret_cast<const int8_t*>(a[c] + b * sizeof(BlockQ8_K) + 4) + 128 * h + l;
           for (int g = 0; g < 4; ++g) {
             sumi[c] += sc[8 * h + 2 * g + l / 16] * vaddvq_s32(Dot16(q[g], vld1q_s8(q8 + 32 * g)));
           }
@@ -303,7 +316,9 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
 }  // namespace
 
 void AddNeonKernels(KernelTable* t) {
-  auto act = [t](TensorType type, QuantizeFn fn) { t->quantize_act[static_cast<uint32_t>(type)] = fn; };
+  auto act = [t](TensorType type, QuantizeFn fn) {
+    t->quantize_act[static_cast<uint32_t>(type)] = fn;
+  };
   act(TensorType::kQ8_0, QuantizeQ8_0);
   act(TensorType::kQ8_1, QuantizeQ8_1);
   act(TensorType::kQ8_K, QuantizeQ8_K);

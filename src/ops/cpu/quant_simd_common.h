@@ -60,9 +60,9 @@ inline void UnpackKScales(const uint8_t* packed, uint8_t* out) {
   uint32_t u[3];
   std::memcpy(u, packed, 12);
   constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
-  const uint32_t sc_lo = u[0] & k6;                                  // scales 0..3
-  const uint32_t sc_hi = (u[2] & k4) | (((u[0] >> 6) & k2) << 4);    // scales 4..7
-  const uint32_t mn_lo = u[1] & k6;                                  // mins 0..3
+  const uint32_t sc_lo = u[0] & k6;                                       // scales 0..3
+  const uint32_t sc_hi = (u[2] & k4) | (((u[0] >> 6) & k2) << 4);         // scales 4..7
+  const uint32_t mn_lo = u[1] & k6;                                       // mins 0..3
   const uint32_t mn_hi = ((u[2] >> 4) & k4) | (((u[1] >> 6) & k2) << 4);  // mins 4..7
   const uint32_t r[4] = {sc_lo, sc_hi, mn_lo, mn_hi};
   std::memcpy(out, r, 16);
