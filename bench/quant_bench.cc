@@ -4,11 +4,14 @@
 // the same run. Prints GB/s of weight bytes streamed, the speed-up over scalar, the
 // fraction of this thread's measured read bandwidth, and the batched kernel
 // (VecDotRows on tiles of 16 weight rows x 64 activation rows, as MatMul calls it for a
-// prefill) in GMAC/s. Times are the best of many runs: shared machines preempt.
+// prefill) in GMAC/s, and the largest difference of each set's matvec from the scalar
+// one (relative to the largest output). Times are the best of many runs: shared
+// machines preempt.
 //
 //   quant_bench [--rows N] [--cols N] [--types q4_K,q8_0,...] [--min-time S]
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -117,6 +120,7 @@ int main(int argc, char** argv) {
     }
     std::vector<float> y(static_cast<size_t>(rows) * kTokens);
     double scalar_gbs = 0;
+    std::vector<float> y_ref;  // the scalar matvec, to check every set against
     for (md::cpu::KernelSet set : md::cpu::AvailableKernelSets()) {
       const md::cpu::KernelTable& k = md::cpu::Kernels(set);
       const auto dot = k.vec_dot[static_cast<uint32_t>(wt)];
@@ -127,6 +131,12 @@ int main(int argc, char** argv) {
               y[r] = dot(w.data() + r * row_bytes, act.data(), cols);
           },
           min_time);
+      if (set == md::cpu::KernelSet::kScalar) y_ref.assign(y.begin(), y.begin() + rows);
+      double max_ref = 0, max_diff = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        max_ref = std::max(max_ref, std::fabs(static_cast<double>(y_ref[r])));
+        max_diff = std::max(max_diff, std::fabs(static_cast<double>(y[r]) - y_ref[r]));
+      }
       // A slice of the rows keeps each timed run short (a few ms), so that the best of
       // many runs is one that was not preempted.
       const int64_t batch_rows =
@@ -143,10 +153,10 @@ int main(int argc, char** argv) {
       if (set == md::cpu::KernelSet::kScalar) scalar_gbs = gbs;
       const double gmacs =
           double{kTokens} * static_cast<double>(batch_rows) * static_cast<double>(cols) / t4 / 1e9;
-      std::printf("%-6s %-7s %9.1f %9.2f %8.2f %7.0f%% %14.2f\n", name.c_str(),
+      std::printf("%-6s %-7s %9.1f %9.2f %8.2f %7.0f%% %14.2f %10.1e\n", name.c_str(),
                   std::string(md::cpu::KernelSetName(set)).c_str(),
                   static_cast<double>(w.size()) / 1e6, gbs, gbs / scalar_gbs, 100.0 * gbs / bw,
-                  gmacs);
+                  gmacs, max_ref > 0 ? max_diff / max_ref : max_diff);
     }
   }
   return 0;
