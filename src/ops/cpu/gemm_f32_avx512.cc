@@ -2,7 +2,9 @@
 // accumulators, so each loaded vector is used twice or four times.
 // GCC 12's AVX-512 extract intrinsics use an undefined placeholder that trips
 // -Wmaybe-uninitialized; the warning is about the header, not this code.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "ops/cpu/gemm_f32.h"
