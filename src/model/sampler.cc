@@ -25,8 +25,16 @@ Sampler::Sampler(const SamplingParams& params, int n_vocab) : params_(params) {
 int32_t Sampler::Sample(std::span<const float> logits) {
   if (!(params_.temperature > 0.0f)) return ArgMax(logits);
   const size_t n = std::min(cand_.size(), logits.size());
-  for (size_t i = 0; i < n; ++i) cand_[i] = {static_cast<int32_t>(i), logits[i], 0.0f};
-  size_t m = n;
+  // Only candidates within 30 (nats, before temperature) of the best can matter: the
+  // rest together hold under n * e^-30 of the probability. Sorting just those keeps a
+  // sampled step from sorting the whole vocabulary.
+  float mx = -INFINITY;
+  for (size_t i = 0; i < n; ++i) mx = std::max(mx, logits[i]);
+  const float cutoff = mx - 30.0f * std::max(1.0f, params_.temperature);
+  size_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (logits[i] >= cutoff) cand_[m++] = {static_cast<int32_t>(i), logits[i], 0.0f};
+  }
   auto by_logit = [](const Candidate& a, const Candidate& b) {
     return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
   };
