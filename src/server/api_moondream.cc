@@ -10,7 +10,7 @@ namespace {
 using nlohmann::json;
 
 // Reads `image_url` (required or optional) into *bytes; writes the error otherwise.
-bool ImageFromBody(const json& body, bool required, std::vector<uint8_t>* bytes, ApiError* error) {
+bool ImageFromBody(json& body, bool required, std::vector<uint8_t>* bytes, ApiError* error) {
   auto it = body.find("image_url");
   if (it == body.end() || it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty())) {
     if (!required) return true;
@@ -33,6 +33,7 @@ bool ImageFromBody(const json& body, bool required, std::vector<uint8_t>* bytes,
     return false;
   }
   *bytes = std::move(decoded).value();
+  *it = nullptr;  // the base64 text is not needed while the request waits
   return true;
 }
 
@@ -88,7 +89,7 @@ void RunSkill(ServerState& state, const httplib::Request& req, httplib::Response
 
 void NotSupported(httplib::Server& svr, ServerState& state, const std::string& path,
                   const std::string& skill) {
-  PostJson(svr, state, path, [skill](const httplib::Request&, httplib::Response& res, const json&) {
+  PostJson(svr, state, path, [skill](const httplib::Request&, httplib::Response& res, json&) {
     WriteError(res, {501,
                      skill + " needs a Moondream model with a region head; the loaded GGUF model "
                              "(text + mmproj) can caption and answer questions only",
@@ -100,7 +101,7 @@ void NotSupported(httplib::Server& svr, ServerState& state, const std::string& p
 
 void RegisterMoondreamApi(httplib::Server& svr, ServerState& state) {
   PostJson(svr, state, "/v1/caption",
-           [&state](const httplib::Request& req, httplib::Response& res, const json& body) {
+           [&state](const httplib::Request& req, httplib::Response& res, json& body) {
              ApiError error;
              std::string length = "normal";
              auto it = body.find("length");
@@ -136,7 +137,7 @@ void RegisterMoondreamApi(httplib::Server& svr, ServerState& state) {
            });
 
   PostJson(svr, state, "/v1/query",
-           [&state](const httplib::Request& req, httplib::Response& res, const json& body) {
+           [&state](const httplib::Request& req, httplib::Response& res, json& body) {
              ApiError error;
              auto q = body.find("question");
              if (q == body.end() || q->is_null()) {

@@ -102,7 +102,8 @@ bool BuildConversation(const json& messages, int max_chars, Conversation* conv, 
     }
     std::string role = m["role"].get<std::string>();
     std::string text;
-    const json content = m.contains("content") ? m["content"] : json();
+    static const json kNull;
+    const json& content = m.contains("content") ? m["content"] : kNull;  // no copy
     if (!ContentText(content, role == "user", &text, &conv->image, error)) return false;
     if (role == "system" || role == "developer") {
       if (!system.empty()) system += "\n\n";
@@ -179,14 +180,17 @@ json ModelsJson(ServerState& state) {
 }
 
 void ChatCompletions(ServerState& state, const httplib::Request& req, httplib::Response& res,
-                     const json& body) {
+                     json& body) {
   ApiError error;
   Conversation conv;
-  if (!BuildConversation(body.contains("messages") ? body["messages"] : json(),
+  static const json kNull;
+  const json& messages = body.contains("messages") ? body["messages"] : kNull;  // no copy
+  if (!BuildConversation(messages,
                          state.config.max_question_chars, &conv, &error)) {
     WriteError(res, error);
     return;
   }
+  body["messages"] = nullptr;  // copied into conv; free the base64 pictures now
   if (body.contains("n") && body["n"].is_number() && body["n"].get<double>() != 1) {
     WriteError(res, {400, "'n' must be 1: one answer per request", "invalid_parameter", "n"});
     return;
@@ -306,7 +310,7 @@ void ChatCompletions(ServerState& state, const httplib::Request& req, httplib::R
 }  // namespace
 
 void RegisterOpenAiApi(httplib::Server& svr, ServerState& state) {
-  auto chat = [&state](const httplib::Request& req, httplib::Response& res, const json& body) {
+  auto chat = [&state](const httplib::Request& req, httplib::Response& res, json& body) {
     ChatCompletions(state, req, res, body);
   };
   PostJson(svr, state, "/v1/chat/completions", chat);

@@ -62,9 +62,10 @@ struct ServerState {
 std::string RequestId(const httplib::Response& res);
 
 // A POST route taking a JSON object: reads the body (the size limit applies while
-// reading), answers 413 / 415 / 400 itself, then calls `handler` with the parsed body.
+// reading), answers 413 / 415 / 400 itself, then calls `handler` with the parsed body
+// (mutable, so that handlers can drop a big picture string once decoded).
 using JsonHandler =
-    std::function<void(const httplib::Request&, httplib::Response&, const nlohmann::json&)>;
+    std::function<void(const httplib::Request&, httplib::Response&, nlohmann::json&)>;
 void PostJson(httplib::Server& svr, ServerState& state, const std::string& path,
               JsonHandler handler);
 
