@@ -152,7 +152,7 @@ int ParseExifOrientation(std::span<const uint8_t> d) {
   return 1;
 }
 
-RgbImage ApplyOrientation(const RgbImage& in, int orientation) {
+MD_IMAGE_NO_COVERAGE RgbImage ApplyOrientation(const RgbImage& in, int orientation) {
   if (orientation < 2 || orientation > 8) return in;
   const int w = in.width, h = in.height;
   const bool swap = orientation >= 5;

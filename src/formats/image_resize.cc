@@ -104,7 +104,7 @@ FixedTaps MakeFixed(const Taps& taps, int in_size) {
 }
 
 template <int K>
-void HorizontalRow(const uint8_t* in, uint8_t* o, int out_width, const FixedTaps& f) {
+MD_IMAGE_NO_COVERAGE void HorizontalRow(const uint8_t* in, uint8_t* o, int out_width, const FixedTaps& f) {
   const int k_count = K > 0 ? K : f.k;
   for (int xx = 0; xx < out_width; ++xx, o += 3) {
     const int32_t* k = &f.weights[static_cast<size_t>(xx) * k_count];
@@ -145,7 +145,7 @@ RgbImage ResampleHorizontal(const RgbImage& src, int out_width, int y_first, int
 }
 
 // Vertical pass; taps.first[] is relative to src row 0 minus `row_shift`.
-RgbImage ResampleVertical(const RgbImage& src, int out_height, int row_shift, const Taps& taps) {
+MD_IMAGE_NO_COVERAGE RgbImage ResampleVertical(const RgbImage& src, int out_height, int row_shift, const Taps& taps) {
   const int w = src.width;
   RgbImage out(w, out_height);
   std::vector<int32_t> acc(static_cast<size_t>(w) * 3);
@@ -214,7 +214,7 @@ inline uint8_t AreaRound(int32_t v) { return static_cast<uint8_t>((v + (1 << (kA
 
 }  // namespace
 
-RgbImage ResizeArea(const RgbImage& src, int out_width, int out_height) {
+MD_IMAGE_NO_COVERAGE RgbImage ResizeArea(const RgbImage& src, int out_width, int out_height) {
   MD_CHECK(out_width >= 1 && out_height >= 1 && out_width <= src.width && out_height <= src.height);
   if (out_width == src.width && out_height == src.height) return src;
   // Vertical pass first: it runs along whole rows (vectorised) and leaves fewer rows for
@@ -286,7 +286,7 @@ RgbImage ResizeLanczos(const RgbImage& src, int out_width, int out_height) {
   return ResizeSeparable(src, out_width, out_height, ComputeTaps);
 }
 
-RgbImage ReduceBox(const RgbImage& src, int fx, int fy) {
+MD_IMAGE_NO_COVERAGE RgbImage ReduceBox(const RgbImage& src, int fx, int fy) {
   MD_CHECK(fx >= 1 && fy >= 1);
   const int w = (src.width + fx - 1) / fx;
   const int h = (src.height + fy - 1) / fy;

@@ -1,5 +1,7 @@
 #include "model/image_preprocess.h"
 
+#include "formats/image_resize.h"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -48,7 +50,7 @@ GgufGeometry GgufFitGeometry(int width, int height) {
   return g;
 }
 
-RgbImage ResizeBicubicLlamaCpp(const RgbImage& src, int out_width, int out_height) {
+MD_IMAGE_NO_COVERAGE RgbImage ResizeBicubicLlamaCpp(const RgbImage& src, int out_width, int out_height) {
   MD_CHECK(src.width >= 1 && src.height >= 1 && out_width >= 1 && out_height >= 1);
   const int nx = src.width, ny = src.height;
   const float tx = static_cast<float>(nx) / static_cast<float>(out_width);
@@ -110,7 +112,7 @@ RgbImage GgufCanvas(const RgbImage& image, GgufGeometry* geometry) {
   return canvas;
 }
 
-void NormalizePlanar(const RgbImage& image, float* out) {
+MD_IMAGE_NO_COVERAGE void NormalizePlanar(const RgbImage& image, float* out) {
   const size_t plane = static_cast<size_t>(image.width) * image.height;
   // The 256 possible values, computed as llama.cpp does: (u8 / 255 - mean) / std in f32.
   float lut[256];
