@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/engine_golden_util.h"
+#include "model/generate.h"
 #include "model/runtime.h"
 #include "model/sampler.h"
 #include "moondream/engine.h"
@@ -158,6 +159,46 @@ TEST(KvCacheF16, CloseToLlamaCppF16FlashAttention) {
   test::ExpectClose("logits vs F32 KV", logits.data(), logits.size(),
                     ReadF32File(TestData("golden/text/f32/f32.scene_512x384.vicuna.logits.f32")),
                     5e-3);
+}
+
+// Stop strings end the answer before them, even when they span tokens; the streamed
+// pieces are exactly the answer; the answer's tokens are those wholly before the stop.
+TEST(Generate, StopStringsAndStreaming) {
+  auto rt = Runtime::Load(TinyOptions("f32"));
+  ASSERT_TRUE(rt.ok());
+  Runtime& r = **rt;
+  // llama.cpp's greedy text for this prompt starts "ms prot sub.\"ud add ...".
+  const std::vector<int32_t> ids =
+      r.tokenizer().Encode("The quick brown fox jumps over the lazy dog.", true);
+  for (const std::string stop : {" sub", "t s", "zzz"}) {
+    auto cache = r.NewCache(128);
+    std::vector<float> logits(r.text_config().n_vocab);
+    ASSERT_TRUE(r.Prefill({{ids, false}}, nullptr, *cache, 0, logits.data()).ok());
+    int n_past = static_cast<int>(ids.size());
+    SamplingParams p;
+    p.temperature = 0;
+    p.max_tokens = 12;
+    p.ignore_eos = true;
+    p.stop = {stop};
+    std::string streamed;
+    GenerateOutput out;
+    Generate(r, *cache, &n_past, logits, p, GenerateOptions(),
+             [&](std::string_view piece) { streamed += piece; return true; }, nullptr, &out);
+    EXPECT_EQ(streamed, out.text) << stop;
+    if (stop == "zzz") {
+      EXPECT_EQ(out.finish_reason, "length");
+      EXPECT_EQ(out.keep, 12);
+      EXPECT_EQ(out.fed, 11);
+      EXPECT_EQ(out.text.rfind("ms prot sub.", 0), 0u) << out.text;
+    } else {
+      EXPECT_EQ(out.finish_reason, "stop") << stop;
+      EXPECT_EQ(out.text, stop == " sub" ? "ms prot" : "ms pro") << stop;
+      std::string kept;
+      for (int i = 0; i < out.keep; ++i) kept += r.tokenizer().Piece(out.tokens[i]);
+      EXPECT_LE(kept.size(), out.text.size());
+      EXPECT_EQ(out.text.compare(0, kept.size(), kept), 0);
+    }
+  }
 }
 
 // The public API: a picture encoded once, two sessions and a follow-up question reuse
