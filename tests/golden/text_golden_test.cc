@@ -131,7 +131,9 @@ TEST_P(TextGolden, LogitsAndGreedy) {
 
   // Greedy continuation: compare up to the first step whose top-2 margin is not clearly
   // larger than our error (a near tie either way is legitimate).
-  const double near_tie = std::max(4 * d.max_abs, is_f32 ? 2e-3 : 2e-2);
+  // Quantized: decode steps can drift by more than the prompt logits (one flipped
+  // activation level moves a logit by ~0.02), so only margins above the tolerance count.
+  const double near_tie = std::max(4 * d.max_abs, is_f32 ? 2e-3 : tol);
   const json& greedy = j["greedy"];
   int pos = static_cast<int>(ids.size());
   int matched = 0;
