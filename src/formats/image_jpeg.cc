@@ -9,7 +9,10 @@
 #include <jpeglib.h>
 #include <jerror.h>
 
+#include <memory>
+
 #include "formats/image_decode_internal.h"
+#include "formats/image_resize.h"
 
 namespace md::image_internal {
 namespace {
@@ -82,7 +85,8 @@ inline uint8_t Mul255(int a, int b) { return static_cast<uint8_t>((a * b + 127) 
 // longjmp returns to except what the caller owns.
 bool RunDecoder(jpeg_decompress_struct* cinfo, JpegError* err, JpegProgress* progress,
                 std::span<const uint8_t> bytes, const DecodeContext& ctx, FormatResult* out,
-                Status* status, std::vector<uint8_t>* scratch) {
+                Status* status, std::vector<uint8_t>* scratch,
+                std::unique_ptr<AreaRowScaler>* scaler_slot) {
   if (setjmp(err->jump)) return false;
   jpeg_create_decompress(cinfo);
   jpeg_mem_src(cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
@@ -127,14 +131,26 @@ bool RunDecoder(jpeg_decompress_struct* cinfo, JpegError* err, JpegProgress* pro
   const int w = static_cast<int>(cinfo->output_width);
   const int h = static_cast<int>(cinfo->output_height);
   const int nc = cinfo->output_components;
-  out->image = RgbImage(w, h);
-  scratch->resize(static_cast<size_t>(w) * nc);
+  // When the DCT scale still leaves more than max_image_size, rows are area-averaged as
+  // they are decoded, so the larger picture is never held whole.
+  int target_w, target_h;
+  FitLongestSide(out->stored_width, out->stored_height, ctx.max_image_size(), &target_w, &target_h);
+  if (target_w > w || target_h > h) target_w = w, target_h = h;
+  std::unique_ptr<AreaRowScaler>& scaler = *scaler_slot;
+  if (target_w != w || target_h != h) {
+    scaler = std::make_unique<AreaRowScaler>(w, h, target_h);
+    scratch->resize(static_cast<size_t>(w) * (3 + nc));
+  } else {
+    out->image = RgbImage(w, h);
+    scratch->resize(static_cast<size_t>(w) * nc);
+  }
   while (cinfo->output_scanline < cinfo->output_height) {
     if (ctx.Expired()) {
       *status = ctx.DeadlineStatus("JPEG");
       return true;
     }
-    uint8_t* dst = out->image.row(static_cast<int>(cinfo->output_scanline));
+    uint8_t* dst = scaler ? scratch->data() + static_cast<size_t>(w) * nc
+                          : out->image.row(static_cast<int>(cinfo->output_scanline));
     JSAMPROW row = nc == 3 ? dst : scratch->data();
     jpeg_read_scanlines(cinfo, &row, 1);
     if (nc == 1) {
@@ -155,7 +171,9 @@ bool RunDecoder(jpeg_decompress_struct* cinfo, JpegError* err, JpegProgress* pro
         dst[3 * x + 2] = Mul255(y, k);
       }
     }
+    if (scaler) scaler->AddRow(dst);
   }
+  if (scaler) out->image = scaler->Finish(target_w);
   // jpeg_finish_decompress is not called: every scanline is in, and a file that only
   // lacks its final EOI marker is still a complete picture.
   return true;
@@ -177,7 +195,9 @@ Status DecodeJpeg(std::span<const uint8_t> bytes, const DecodeContext& ctx, Form
   progress.err = &err;
   Status status;
   std::vector<uint8_t> scratch;
-  const bool finished = RunDecoder(&cinfo, &err, &progress, bytes, ctx, out, &status, &scratch);
+  // Owned here, outside the frame longjmp returns to, so an error frees it.
+  std::unique_ptr<AreaRowScaler> scaler;
+  const bool finished = RunDecoder(&cinfo, &err, &progress, bytes, ctx, out, &status, &scratch, &scaler);
   jpeg_destroy_decompress(&cinfo);
   if (!finished) {
     out->image = RgbImage();

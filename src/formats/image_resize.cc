@@ -214,34 +214,14 @@ inline uint8_t AreaRound(int32_t v) { return static_cast<uint8_t>((v + (1 << (kA
 
 }  // namespace
 
-MD_IMAGE_NO_COVERAGE RgbImage ResizeArea(const RgbImage& src, int out_width, int out_height) {
-  MD_CHECK(out_width >= 1 && out_height >= 1 && out_width <= src.width && out_height <= src.height);
-  if (out_width == src.width && out_height == src.height) return src;
-  // Vertical pass first: it runs along whole rows (vectorised) and leaves fewer rows for
-  // the horizontal pass, which cannot be vectorised as simply.
-  RgbImage mid(src.width, out_height);
-  if (out_height == src.height) {
-    mid = src;
-  } else {
-    const AreaTaps vt = ComputeAreaTaps(src.height, out_height);
-    const int n = src.width * 3;
-    std::vector<int32_t> acc(n);
-    for (int y = 0; y < out_height; ++y) {
-      std::fill(acc.begin(), acc.end(), 0);
-      for (int t = 0; t < vt.k; ++t) {
-        const int16_t w = vt.weights[static_cast<size_t>(y) * vt.k + t];
-        if (w == 0) continue;
-        const uint8_t* p = src.row(vt.first[y] + t);
-        for (int i = 0; i < n; ++i) acc[i] += static_cast<int16_t>(p[i]) * w;
-      }
-      uint8_t* o = mid.row(y);
-      for (int i = 0; i < n; ++i) o[i] = AreaRound(acc[i]);
-    }
-  }
-  if (out_width == src.width) return mid;
-  const AreaTaps ht = ComputeAreaTaps(src.width, out_width);
-  RgbImage out(out_width, out_height);
-  for (int y = 0; y < out_height; ++y) {
+namespace {
+
+// Horizontal pass of ResizeArea.
+MD_IMAGE_NO_COVERAGE RgbImage AreaHorizontal(const RgbImage& mid, int out_width) {
+  if (out_width == mid.width) return mid;
+  const AreaTaps ht = ComputeAreaTaps(mid.width, out_width);
+  RgbImage out(out_width, mid.height);
+  for (int y = 0; y < mid.height; ++y) {
     const uint8_t* in = mid.row(y);
     uint8_t* o = out.row(y);
     for (int x = 0; x < out_width; ++x, o += 3) {
@@ -259,6 +239,79 @@ MD_IMAGE_NO_COVERAGE RgbImage ResizeArea(const RgbImage& src, int out_width, int
     }
   }
   return out;
+}
+
+MD_IMAGE_NO_COVERAGE void AccumulateRow(const uint8_t* p, int16_t w, int n, int32_t* acc) {
+  for (int i = 0; i < n; ++i) acc[i] += static_cast<int16_t>(p[i]) * w;
+}
+
+MD_IMAGE_NO_COVERAGE void RoundRow(const int32_t* acc, int n, uint8_t* o) {
+  for (int i = 0; i < n; ++i) o[i] = AreaRound(acc[i]);
+}
+
+}  // namespace
+
+// Output row y reads source rows first[y] .. first[y] + k - 1. Those windows only move
+// down, so while rows stream in, the open outputs are a sliding range [y_lo, y_hi);
+// at most 2k of them (k, plus windows moved left at the bottom edge).
+struct AreaRowScaler::State {
+  AreaTaps taps;
+  int n = 0;  // values per row
+  int in_height = 0;
+  int next_row = 0;
+  int y_lo = 0;
+  std::vector<std::vector<int32_t>> acc;  // ring, indexed y % acc.size()
+  RgbImage mid;
+};
+
+AreaRowScaler::AreaRowScaler(int width, int in_height, int out_height) : state_(new State) {
+  MD_CHECK(width >= 1 && out_height >= 1 && out_height <= in_height);
+  state_->taps = ComputeAreaTaps(in_height, out_height);
+  state_->n = width * 3;
+  state_->in_height = in_height;
+  state_->acc.assign(2 * state_->taps.k, std::vector<int32_t>(state_->n, 0));
+  state_->mid = RgbImage(width, out_height);
+}
+
+AreaRowScaler::~AreaRowScaler() { delete state_; }
+
+void AreaRowScaler::AddRow(const uint8_t* row) {
+  State& s = *state_;
+  const int r = s.next_row++;
+  MD_CHECK(r < s.in_height);
+  const int out_height = s.mid.height;
+  const int k = s.taps.k;
+  const int ring = static_cast<int>(s.acc.size());
+  for (int y = s.y_lo; y < out_height && s.taps.first[y] <= r; ++y) {
+    MD_CHECK(y - s.y_lo < ring);
+    const int t = r - s.taps.first[y];
+    if (t >= k) continue;
+    const int16_t w = s.taps.weights[static_cast<size_t>(y) * k + t];
+    if (w != 0) AccumulateRow(row, w, s.n, s.acc[y % ring].data());
+  }
+  while (s.y_lo < out_height && s.taps.first[s.y_lo] + k - 1 == r) {
+    std::vector<int32_t>& a = s.acc[s.y_lo % ring];
+    RoundRow(a.data(), s.n, s.mid.row(s.y_lo));
+    std::fill(a.begin(), a.end(), 0);
+    ++s.y_lo;
+  }
+}
+
+RgbImage AreaRowScaler::Finish(int out_width) {
+  State& s = *state_;
+  MD_CHECK(s.next_row == s.in_height && s.y_lo == s.mid.height);
+  return AreaHorizontal(s.mid, out_width);
+}
+
+RgbImage ResizeArea(const RgbImage& src, int out_width, int out_height) {
+  MD_CHECK(out_width >= 1 && out_height >= 1 && out_width <= src.width && out_height <= src.height);
+  if (out_width == src.width && out_height == src.height) return src;
+  // Vertical pass first: it runs along whole rows (vectorised) and leaves fewer rows for
+  // the horizontal pass, which cannot be vectorised as simply.
+  if (out_height == src.height) return AreaHorizontal(src, out_width);
+  AreaRowScaler scaler(src.width, src.height, out_height);
+  for (int y = 0; y < src.height; ++y) scaler.AddRow(src.row(y));
+  return scaler.Finish(out_width);
 }
 
 namespace {

@@ -30,6 +30,24 @@ RgbImage ResizeLanczos(const RgbImage& src, int out_width, int out_height);
 // axis. Downscaling only: out_width <= src.width and out_height <= src.height.
 RgbImage ResizeArea(const RgbImage& src, int out_width, int out_height);
 
+// The vertical pass of ResizeArea fed one source row at a time, so that a decoder can
+// scale down while it decodes instead of holding the full-size picture. Rows 0 ..
+// in_height-1 go in, in order, through AddRow; Finish then runs the horizontal pass.
+// The result is exactly ResizeArea(whole picture, out_width, out_height).
+class AreaRowScaler {
+ public:
+  AreaRowScaler(int width, int in_height, int out_height);
+  ~AreaRowScaler();
+  AreaRowScaler(const AreaRowScaler&) = delete;
+  AreaRowScaler& operator=(const AreaRowScaler&) = delete;
+  void AddRow(const uint8_t* row);  // width * 3 bytes
+  RgbImage Finish(int out_width);   // after all in_height rows
+
+ private:
+  struct State;
+  State* state_;
+};
+
 // Scales `src` to out_width x out_height for max_image_size: ResizeArea when shrinking
 // (after JPEG DCT scaling the factor left is small), ResizeLanczos otherwise.
 RgbImage ResizeDown(const RgbImage& src, int out_width, int out_height);

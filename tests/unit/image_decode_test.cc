@@ -122,6 +122,13 @@ TEST(ImageJpegTest, LargeJpegUsesDctScalingThenExactSize) {
   EXPECT_EQ(d.image.height, 640);
   EXPECT_EQ(d.stored_width, 2600);
   ExpectClose(d.image, ResizeLanczos(img, 1280, 640), 1.5, 24);
+  // The rows were area-averaged while decoding: exactly ResizeArea of the 1/2-scale
+  // decode (max_image_size 1300 gives that decode with nothing else done).
+  opt.max_image_size = 1300;
+  const DecodedImage half = MustDecode(bytes, opt);
+  EXPECT_EQ(half.jpeg_scale_num, 4);
+  ASSERT_EQ(half.image.width, 1300);
+  EXPECT_EQ(d.image.pixels, ResizeArea(half.image, 1280, 640).pixels);
 
   opt.max_image_size = 0;  // off: full size
   const DecodedImage full = MustDecode(bytes, opt);
