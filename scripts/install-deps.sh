@@ -10,8 +10,13 @@ packages=(
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev zlib1g-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
   python3 curl
-  chromium fonts-noto-cjk nodejs npm
+  chromium fonts-noto-cjk
 )
+# Node.js and npm (for the npm-client and browser tests): some machines carry a newer
+# Node.js whose package already provides npm and conflicts with Debian's npm package.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
