@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4), used to key the encoded-picture cache by the file's bytes.
+// SHA-256 (libcrypto), used to key the encoded-picture cache by the file's bytes.
 #pragma once
 
 #include <array>
