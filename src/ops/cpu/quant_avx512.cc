@@ -204,9 +204,9 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const uint8_t* wb = w + b * kBlock;
-    uint8_t sm[16];
-    UnpackKScales(wb + 4, sm);
-    const __m128i sm_v = Load128(sm);
+    const KScaleWords kw = UnpackKScaleWords(wb + 4);
+    const __m128i sm_v = _mm_set_epi32(static_cast<int>(kw.w[3]), static_cast<int>(kw.w[2]),
+                                       static_cast<int>(kw.w[1]), static_cast<int>(kw.w[0]));
     const __m512i scales16 = _mm512_cvtepu8_epi16(_mm256_castsi128_si256(sm_v));
     const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm_v, 8));
     const float d = H(wb), dmin = H(wb + 2);

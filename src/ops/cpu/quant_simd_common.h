@@ -56,7 +56,13 @@ void Register(KernelTable* t, TensorType type) {
 }
 
 // Q4_K/Q5_K packed scales -> out[0..7] = the eight 6-bit scales, out[8..15] = the mins.
-inline void UnpackKScales(const uint8_t* packed, uint8_t* out) {
+// The four little-endian words of UnpackKScales' output: kernels that want the scales in a
+// vector register build it from these directly, since storing bytes and reloading them
+// as one 128-bit value stalls store forwarding on every block.
+struct KScaleWords {
+  uint32_t w[4];
+};
+inline KScaleWords UnpackKScaleWords(const uint8_t* packed) {
   uint32_t u[3];
   std::memcpy(u, packed, 12);
   constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
@@ -64,8 +70,12 @@ inline void UnpackKScales(const uint8_t* packed, uint8_t* out) {
   const uint32_t sc_hi = (u[2] & k4) | (((u[0] >> 6) & k2) << 4);         // scales 4..7
   const uint32_t mn_lo = u[1] & k6;                                       // mins 0..3
   const uint32_t mn_hi = ((u[2] >> 4) & k4) | (((u[1] >> 6) & k2) << 4);  // mins 4..7
-  const uint32_t r[4] = {sc_lo, sc_hi, mn_lo, mn_hi};
-  std::memcpy(out, r, 16);
+  return {{sc_lo, sc_hi, mn_lo, mn_hi}};
+}
+
+inline void UnpackKScales(const uint8_t* packed, uint8_t* out) {
+  const KScaleWords k = UnpackKScaleWords(packed);
+  std::memcpy(out, k.w, 16);
 }
 
 }  // namespace
