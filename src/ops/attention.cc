@@ -5,6 +5,7 @@
 
 #include "common/check.h"
 #include "ops/cpu/gemm_f32.h"
+#include "ops/cpu/gemm_panel.h"
 #include "ops/fp16.h"
 #include "ops/thread_pool.h"
 
@@ -41,6 +42,8 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, con
   // Single-token decode reads V row by row (no transpose): each key's value row is
   // scaled and accumulated, one pass over the cache.
   const bool rows_pv = n_q == 1;
+  // F16 caches: keys and value rows are widened with the SIMD row converter (exact).
+  const F16ToF32RowFn widen = ActiveF16ToF32Row();
 
   // One task per head: its K (F16 caches) and Vᵀ are gathered once, growing with the
   // causal horizon of each query block, and reused by all its query blocks.
@@ -67,8 +70,7 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, con
         }
         for (int64_t j = gathered; j < nk; ++j) {
           if (f16) {
-            const uint16_t* kr = static_cast<const uint16_t*>(k) + j * kv_stride + g * hd;
-            for (int d = 0; d < hd; ++d) kh[j * hd + d] = F16ToF32(kr[d]);
+            widen(static_cast<const uint16_t*>(k) + j * kv_stride + g * hd, kh + j * hd, hd);
           }
           if (!rows_pv) {
             if (f16) {
@@ -123,8 +125,7 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, con
           std::fill_n(o, hd, 0.0f);
           for (int64_t j = 0; j < nk; ++j) {
             if (f16) {
-              const uint16_t* vr = static_cast<const uint16_t*>(v) + j * kv_stride + g * hd;
-              for (int d = 0; d < hd; ++d) qr[d] = F16ToF32(vr[d]);
+              widen(static_cast<const uint16_t*>(v) + j * kv_stride + g * hd, qr, hd);
               AxpyF32(hd, sc[j], qr, o);
             } else {
               AxpyF32(hd, sc[j], static_cast<const float*>(v) + j * kv_stride + g * hd, o);
