@@ -325,68 +325,61 @@ void DotBF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
 
 // ------------------------------------------------------------------ legacy blocks
 
-// One block of Q8_0 into acc (a two-way unrolled caller alternates two accumulator
-// sets, so consecutive blocks do not wait on each other's FMA).
+// Adds one block's products to acc for every activation row: signed weights qw (32 int8)
+// scaled by dw, against the Q8_0 activation block b of each row.
 template <int NA>
-inline void StepQ8_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m256* acc) {
-  const uint8_t* wb = w + b * sizeof(BlockQ8_0);
-  const __m256i qw = Load256(wb + 2);
+inline void AccumulateQ8Block(__m256i qw, float dw, const uint8_t* const* a, int64_t b,
+                              __m256* acc) {
   const __m256i aw = _mm256_sign_epi8(qw, qw);
-  const float dw = H(wb);
 #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
     const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
     const __m256i s = DotS8(aw, qw, Load256(ab + 2));
     acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
   }
+}
+
+// One block of Q8_0 into acc.
+template <int NA>
+inline void StepQ8_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m256* acc) {
+  const uint8_t* wb = w + b * sizeof(BlockQ8_0);
+  AccumulateQ8Block<NA>(Load256(wb + 2), H(wb), a, b, acc);
+}
+
+// One block of Q4_0 into acc: nibbles re-centred on zero.
+template <int NA>
+inline void StepQ4_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m256* acc) {
+  const uint8_t* wb = w + b * sizeof(BlockQ4_0);
+  AccumulateQ8Block<NA>(_mm256_sub_epi8(Nibbles32(wb + 2), _mm256_set1_epi8(8)), H(wb), a, b,
+                        acc);
+}
+
+// Dot products of one 32-block weight row with NA activation rows. Two accumulator sets
+// alternate between consecutive blocks, so a block does not wait on the previous FMA.
+template <int NA, void (*Step)(const uint8_t*, const uint8_t* const*, int64_t, __m256*)>
+void DotBlocks32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  __m256 acc[2][NA];
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
+  const int64_t nb = n / kQK;
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    Step(w, a, b, acc[0]);
+    Step(w, a, b + 1, acc[1]);
+  }
+  if (b < nb) Step(w, a, b, acc[0]);
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = HSum(_mm256_add_ps(acc[0][c], acc[1][c]));
 }
 
 template <int NA>
 void DotQ8_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  __m256 acc[2][NA];
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
-  const int64_t nb = n / kQK;
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    StepQ8_0<NA>(w, a, b, acc[0]);
-    StepQ8_0<NA>(w, a, b + 1, acc[1]);
-  }
-  if (b < nb) StepQ8_0<NA>(w, a, b, acc[0]);
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(_mm256_add_ps(acc[0][c], acc[1][c]));
-}
-
-// One block of Q4_0 into acc (a two-way unrolled caller alternates two accumulator
-// sets, so consecutive blocks do not wait on each other's FMA).
-template <int NA>
-inline void StepQ4_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m256* acc) {
-  const uint8_t* wb = w + b * sizeof(BlockQ4_0);
-  const __m256i qw = _mm256_sub_epi8(Nibbles32(wb + 2), _mm256_set1_epi8(8));
-  const __m256i aw = _mm256_sign_epi8(qw, qw);
-  const float dw = H(wb);
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) {
-    const uint8_t* ab = a[c] + b * sizeof(BlockQ8_0);
-    const __m256i s = DotS8(aw, qw, Load256(ab + 2));
-    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(dw * H(ab)), acc[c]);
-  }
+  DotBlocks32N<NA, StepQ8_0<NA>>(w, a, n, out);
 }
 
 template <int NA>
 void DotQ4_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  __m256 acc[2][NA];
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
-  const int64_t nb = n / kQK;
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    StepQ4_0<NA>(w, a, b, acc[0]);
-    StepQ4_0<NA>(w, a, b + 1, acc[1]);
-  }
-  if (b < nb) StepQ4_0<NA>(w, a, b, acc[0]);
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(_mm256_add_ps(acc[0][c], acc[1][c]));
+  DotBlocks32N<NA, StepQ4_0<NA>>(w, a, n, out);
 }
 
 template <int NA>
