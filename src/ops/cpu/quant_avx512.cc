@@ -245,6 +245,72 @@ void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out)
   }
 }
 
+// pshufb pattern selecting int16 scale `lo` in 128-bit lanes 0-1 and `lo + 2` in lanes 2-3
+// of a register holding the eight scales in every 128-bit lane.
+inline __m512i ScalePairMask(int lo) {
+  const int hi = lo + 2;
+  const char l0 = static_cast<char>(2 * lo), l1 = static_cast<char>(2 * lo + 1);
+  const char h0 = static_cast<char>(2 * hi), h1 = static_cast<char>(2 * hi + 1);
+  return _mm512_set_epi8(h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0,  //
+                         h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0,  //
+                         l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0,  //
+                         l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0);
+}
+
+// Activations a[lo .. lo + 31] and a[lo + 64 .. lo + 95] in one register: the order of
+// the nibbles of 64 Q4_K bytes (low nibbles: sub-blocks 4h and 4h + 2).
+inline __m512i LoadSplitAct(const uint8_t* q8) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(Load256(q8)), Load256(q8 + 64), 1);
+}
+
+// Q4_K against one activation row: the shape of decode, which must keep up with memory.
+// Each 64-byte load of weights yields two registers (low and high nibbles) of 64
+// elements; scales come from one broadcast and in-lane shuffles rather than
+// cross-lane permutes; mins use the activation's 16-element sums.
+void DotQ4_K1(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  const uint8_t* ab = a[0];
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i mask0 = ScalePairMask(0), mask1 = ScalePairMask(1);
+  const __m512i mask4 = ScalePairMask(4), mask5 = ScalePairMask(5);
+  __m512 acc = _mm512_setzero_ps();
+  __m256 mins_acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* wb = w + b * sizeof(BlockQ4_K);
+    const uint8_t* qa = ab + b * sizeof(BlockQ8_K);
+    const KScaleWords kw = UnpackKScaleWords(wb + offsetof(BlockQ4_K, scales));
+    const __m128i sc8 = _mm_cvtsi64_si128(static_cast<int64_t>(kw.w[0] | uint64_t{kw.w[1]} << 32));
+    const __m128i mn8 = _mm_cvtsi64_si128(static_cast<int64_t>(kw.w[2] | uint64_t{kw.w[3]} << 32));
+    const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sc8));
+    const __m512i q0 = Load512(wb + offsetof(BlockQ4_K, qs));
+    const __m512i q1 = Load512(wb + offsetof(BlockQ4_K, qs) + 64);
+    const uint8_t* q8 = qa + offsetof(BlockQ8_K, qs);
+    __m512i s0 = _mm512_dpwssd_epi32(
+        _mm512_setzero_si512(), _mm512_maddubs_epi16(_mm512_and_si512(q0, m4), LoadSplitAct(q8)),
+        _mm512_shuffle_epi8(sc16, mask0));
+    __m512i s1 =
+        _mm512_dpwssd_epi32(_mm512_setzero_si512(),
+                            _mm512_maddubs_epi16(_mm512_and_si512(q1, m4), LoadSplitAct(q8 + 128)),
+                            _mm512_shuffle_epi8(sc16, mask4));
+    s0 = _mm512_dpwssd_epi32(
+        s0,
+        _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q0, 4), m4), LoadSplitAct(q8 + 32)),
+        _mm512_shuffle_epi8(sc16, mask1));
+    s1 = _mm512_dpwssd_epi32(s1,
+                             _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(q1, 4), m4),
+                                                  LoadSplitAct(q8 + 160)),
+                             _mm512_shuffle_epi8(sc16, mask5));
+    const float dy = Load<float>(qa);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_set1_ps(H(wb) * dy),
+                          acc);
+    // Σ_j min_j (bsum_2j + bsum_2j+1): each min meets both of its 16-element sums.
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));
+    const __m256i bs = Load256(qa + offsetof(BlockQ8_K, bsums));
+    mins_acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)),
+                               _mm256_set1_ps(H(wb + 2) * dy), mins_acc);
+  }
+  *out = _mm512_reduce_add_ps(acc) - HSum256(mins_acc);
+}
+
 template <int NA>
 void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   DotQ45_KN<NA, false>(w, a, n, out);
@@ -330,7 +396,7 @@ void AddAvx512Kernels(KernelTable* t) {
   }
   Register<DotQ8_0N<1>, DotQ8_0N<4>>(t, TensorType::kQ8_0);
   Register<DotQ4_0N<1>, DotQ4_0N<4>>(t, TensorType::kQ4_0);
-  Register<DotQ4_KN<1>, DotQ4_KN<4>>(t, TensorType::kQ4_K);
+  Register<DotQ4_K1, DotQ4_KN<4>>(t, TensorType::kQ4_K);
   Register<DotQ5_KN<1>, DotQ5_KN<4>>(t, TensorType::kQ5_K);
   Register<DotQ6_KN<1>, DotQ6_KN<4>>(t, TensorType::kQ6_K);
 }
