@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/check.h"
+#include "ops/cpu/attn_rows.h"
 #include "ops/cpu/gemm_f32.h"
 #include "ops/cpu/gemm_panel.h"
 #include "ops/fp16.h"
@@ -15,10 +16,45 @@ namespace {
 
 constexpr int64_t kQueryBlock = 32;
 
+// One query (decode): heads are split into one contiguous range per thread, so each
+// thread streams its slice of every cached key and value row once, in position order.
+void DecodeAttention(const float* q, const void* k, const void* v, bool f16, int64_t kv_stride,
+                     int64_t n_kv, int64_t q_pos0, const AttentionShape& s, float* out,
+                     ThreadPool& pool, AttentionScratch& scratch) {
+  const int64_t hd = s.head_dim;
+  DecodeAttentionArgs a;
+  a.q = q;
+  if (f16) {
+    // The F16 path multiplies F16-rounded queries (llama.cpp converts them to F16).
+    if (scratch.query.size() < static_cast<size_t>(s.n_head * hd)) {
+      scratch.query.resize(s.n_head * hd);
+    }
+    ActiveRoundF16Row()(q, scratch.query.data(), s.n_head * hd);
+    a.q = scratch.query.data();
+  }
+  a.k = k;
+  a.v = v;
+  a.f16 = f16;
+  a.kv_stride = kv_stride;
+  a.n_kv = s.causal ? std::min(n_kv, q_pos0 + 1) : n_kv;
+  a.group = s.n_head / s.n_head_kv;
+  a.head_dim = s.head_dim;
+  a.scale = s.scale;
+  a.out = out;
+  const DecodeAttentionFn fn = ActiveDecodeAttention();
+  const int64_t per_task = (s.n_head + pool.size() - 1) / pool.size();
+  pool.ParallelFor(s.n_head, per_task, [&](int64_t h0, int64_t h1, int thread) {
+    fn(a, static_cast<int>(h0), static_cast<int>(h1),
+       scratch.buf.data() + static_cast<size_t>(thread) * scratch.per_thread);
+  });
+}
+
 }  // namespace
 
 void AttentionScratch::Reserve(int threads, int64_t max_kv, int head_dim) {
-  // K copy [kv, hd] + Vᵀ [hd, kv] + scores [qb, kv] + rounded queries [qb, hd].
+  // K copy [kv, hd] + Vᵀ [hd, kv] + scores [qb, kv] + rounded queries [qb, hd]; the
+  // scores block also holds the decode kernels' scratch.
+  static_assert(kQueryBlock >= kDecodeHeadsPerPass);
   const int64_t need = 2 * max_kv * head_dim + kQueryBlock * max_kv + kQueryBlock * head_dim + 64;
   if (need > per_thread || static_cast<int64_t>(buf.size()) < need * threads) {
     per_thread = std::max(per_thread, need);
@@ -37,11 +73,13 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, con
   const int group = s.n_head / s.n_head_kv;
   scratch.Reserve(pool.size(), n_kv, hd);
   const bool f16 = kv_type == TensorType::kF16;
+  if (n_q == 1) {
+    DecodeAttention(q, k, v, f16, kv_stride, n_kv, q_pos0, s, out, pool, scratch);
+    return;
+  }
   const int64_t q_blocks = (n_q + kQueryBlock - 1) / kQueryBlock;
   const GemmF32Fn gemm = ActiveGemmF32();
-  // Single-token decode reads V row by row (no transpose): each key's value row is
-  // scaled and accumulated, one pass over the cache.
-  const bool rows_pv = n_q == 1;
+  const SoftmaxRowFn softmax = ActiveSoftmaxRow();
   // F16 caches: keys and value rows are widened with the SIMD row converter (exact).
   const F16ToF32RowFn widen = ActiveF16ToF32Row();
 
@@ -71,15 +109,11 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, con
         for (int64_t j = gathered; j < nk; ++j) {
           if (f16) {
             widen(static_cast<const uint16_t*>(k) + j * kv_stride + g * hd, kh + j * hd, hd);
-          }
-          if (!rows_pv) {
-            if (f16) {
-              const uint16_t* vr = static_cast<const uint16_t*>(v) + j * kv_stride + g * hd;
-              for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = F16ToF32(vr[d]);
-            } else {
-              const float* vr = static_cast<const float*>(v) + j * kv_stride + g * hd;
-              for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = vr[d];
-            }
+            const uint16_t* vr = static_cast<const uint16_t*>(v) + j * kv_stride + g * hd;
+            for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = F16ToF32(vr[d]);
+          } else {
+            const float* vr = static_cast<const float*>(v) + j * kv_stride + g * hd;
+            for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = vr[d];
           }
         }
         gathered = std::max(gathered, nk);
@@ -101,40 +135,11 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, con
         for (int64_t i = 0; i < nq; ++i) {
           float* row = sc + i * n_kv;
           const int64_t visible = s.causal ? std::min(nk, q_pos0 + i0 + i + 1) : nk;
-          float mx = -INFINITY;
-          for (int64_t j = 0; j < visible; ++j) {
-            row[j] *= s.scale;
-            mx = std::max(mx, row[j]);
-          }
-          double sum = 0;
-          for (int64_t j = 0; j < visible; ++j) {
-            const float e = std::exp(row[j] - mx);
-            row[j] = e;
-            sum += e;
-          }
-          const float inv = static_cast<float>(1.0 / sum);
-          for (int64_t j = 0; j < visible; ++j) row[j] *= inv;
+          softmax(row, visible, s.scale, f16);
           for (int64_t j = visible; j < nk; ++j) row[j] = 0.0f;
-          if (f16) {
-            for (int64_t j = 0; j < visible; ++j) row[j] = F16ToF32(F32ToF16(row[j]));
-          }
         }
-        if (rows_pv) {
-          // out = sum_j p_j v_j, reading each value row once.
-          float* o = out + i0 * out_stride + h * hd;
-          std::fill_n(o, hd, 0.0f);
-          for (int64_t j = 0; j < nk; ++j) {
-            if (f16) {
-              widen(static_cast<const uint16_t*>(v) + j * kv_stride + g * hd, qr, hd);
-              AxpyF32(hd, sc[j], qr, o);
-            } else {
-              AxpyF32(hd, sc[j], static_cast<const float*>(v) + j * kv_stride + g * hd, o);
-            }
-          }
-        } else {
-          // out[i, d] = sum_j p[i, j] v[j, d]
-          gemm(nk, vt, n_kv, hd, sc, n_kv, nq, out + i0 * out_stride + h * hd, out_stride);
-        }
+        // out[i, d] = sum_j p[i, j] v[j, d]
+        gemm(nk, vt, n_kv, hd, sc, n_kv, nq, out + i0 * out_stride + h * hd, out_stride);
       }
     }
   });

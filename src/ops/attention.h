@@ -1,7 +1,8 @@
 // Multi-head scaled dot-product attention over a key/value cache, blocked: each task
 // takes one head and a block of queries, computes the score block Q·Kᵀ with the F32
 // dot kernel, softmax, then P·V, entirely in per-thread scratch. Used for the 729-patch
-// vision pass (no mask), the text prefill (causal) and single-token decode.
+// vision pass (no mask) and the text prefill (causal). A single query (decode) takes
+// the streaming row kernels of ops/cpu/attn_rows.h instead.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,8 @@ namespace md {
 class ThreadPool;
 
 struct AttentionScratch {
-  std::vector<float> buf;  // per-thread slices
+  std::vector<float> buf;    // per-thread slices
+  std::vector<float> query;  // F16-rounded decode query
   int64_t per_thread = 0;
   // Sizes the scratch for `threads` threads, up to n_kv keys of head_dim.
   void Reserve(int threads, int64_t max_kv, int head_dim);

@@ -38,8 +38,4 @@ GemmF32Fn ActiveGemmF32() {
   }
 }
 
-void AxpyF32(int64_t n, float p, const float* v, float* out) {
-  for (int64_t i = 0; i < n; ++i) out[i] += p * v[i];
-}
-
 }  // namespace md

@@ -24,7 +24,4 @@ void GemmF32Avx512(int64_t n, const float* w, int64_t w_stride, int64_t nw, cons
 // The kernel for the active kernel set (cpu::ActiveKernelSet()).
 GemmF32Fn ActiveGemmF32();
 
-// out[d] += p * v[d] over n values (attention's P·V accumulation), dispatched.
-void AxpyF32(int64_t n, float p, const float* v, float* out);
-
 }  // namespace md

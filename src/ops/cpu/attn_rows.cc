@@ -1,0 +1,82 @@
+#include "ops/cpu/attn_rows.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ops/cpu/dispatch.h"
+#include "ops/fp16.h"
+
+namespace md {
+
+void SoftmaxRowScalar(float* x, int64_t n, float scale, bool round_f16) {
+  if (n <= 0) return;
+  float mx = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
+  mx *= scale;
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(scale * x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] *= inv;
+    if (round_f16) x[i] = F16ToF32(F32ToF16(x[i]));
+  }
+}
+
+void DecodeAttentionScalar(const DecodeAttentionArgs& a, int h0, int h1, float* scratch) {
+  const int hd = a.head_dim;
+  for (int h = h0; h < h1; ++h) {
+    const float* q = a.q + static_cast<int64_t>(h) * hd;
+    const int64_t col = static_cast<int64_t>(h / a.group) * hd;
+    float* p = scratch;
+    for (int64_t j = 0; j < a.n_kv; ++j) {
+      float s = 0;
+      for (int d = 0; d < hd; ++d) {
+        const float kd = a.f16 ? F16ToF32(static_cast<const uint16_t*>(a.k)[j * a.kv_stride + col + d])
+                               : static_cast<const float*>(a.k)[j * a.kv_stride + col + d];
+        s += q[d] * kd;
+      }
+      p[j] = s;
+    }
+    SoftmaxRowScalar(p, a.n_kv, a.scale, a.f16);
+    float* o = a.out + static_cast<int64_t>(h) * hd;
+    std::fill_n(o, hd, 0.0f);
+    for (int64_t j = 0; j < a.n_kv; ++j) {
+      for (int d = 0; d < hd; ++d) {
+        const float vd = a.f16 ? F16ToF32(static_cast<const uint16_t*>(a.v)[j * a.kv_stride + col + d])
+                               : static_cast<const float*>(a.v)[j * a.kv_stride + col + d];
+        o[d] += p[j] * vd;
+      }
+    }
+  }
+}
+
+SoftmaxRowFn ActiveSoftmaxRow() {
+  switch (cpu::ActiveKernelSet()) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case cpu::KernelSet::kAvx512:
+      return SoftmaxRowAvx512;
+    case cpu::KernelSet::kAvx2:
+      return SoftmaxRowAvx2;
+#endif
+    default:
+      return SoftmaxRowScalar;
+  }
+}
+
+DecodeAttentionFn ActiveDecodeAttention() {
+  switch (cpu::ActiveKernelSet()) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case cpu::KernelSet::kAvx512:
+      return DecodeAttentionAvx512;
+    case cpu::KernelSet::kAvx2:
+      return DecodeAttentionAvx2;
+#endif
+    default:
+      return DecodeAttentionScalar;
+  }
+}
+
+}  // namespace md
