@@ -12,20 +12,48 @@
 namespace md {
 
 KvCache::KvCache(const TextConfig& c, int capacity, TensorType type)
-    : type_(type), capacity_(capacity), n_layer_(c.n_layer), kv_dim_(c.kv_dim()) {
+    : type_(type),
+      capacity_(capacity),
+      n_layer_(c.n_layer),
+      n_head_kv_(c.n_head_kv),
+      head_dim_(c.head_dim()) {
   MD_CHECK(type == TensorType::kF32 || type == TensorType::kF16);
-  layer_bytes_ = static_cast<size_t>(capacity) * kv_dim_ * elem_bytes();
+  layer_bytes_ = static_cast<size_t>(capacity) * n_head_kv_ * head_dim_ * elem_bytes();
   k_.reset(new uint8_t[layer_bytes_ * n_layer_]);
   v_.reset(new uint8_t[layer_bytes_ * n_layer_]);
 }
 
 void KvCache::CopyPrefix(const KvCache& other, int n) {
-  MD_CHECK(other.type_ == type_ && other.kv_dim_ == kv_dim_ && other.n_layer_ == n_layer_);
+  MD_CHECK(other.type_ == type_ && other.n_head_kv_ == n_head_kv_ &&
+           other.head_dim_ == head_dim_ && other.n_layer_ == n_layer_);
   MD_CHECK(n <= capacity_ && n <= other.capacity_);
-  const size_t bytes = static_cast<size_t>(n) * kv_dim_ * elem_bytes();
+  const size_t bytes = static_cast<size_t>(n) * head_dim_ * elem_bytes();
+  const size_t dst_head = head_stride() * elem_bytes(), src_head = other.head_stride() * elem_bytes();
   for (int l = 0; l < n_layer_; ++l) {
-    std::memcpy(k(l), other.k(l), bytes);
-    std::memcpy(v(l), other.v(l), bytes);
+    for (int g = 0; g < n_head_kv_; ++g) {
+      std::memcpy(k(l) + g * dst_head, other.k(l) + g * src_head, bytes);
+      std::memcpy(v(l) + g * dst_head, other.v(l) + g * src_head, bytes);
+    }
+  }
+}
+
+void KvCache::Store(int layer, int pos, const float* kr, const float* vr) {
+  MD_CHECK(pos >= 0 && pos < capacity_);
+  for (int g = 0; g < n_head_kv_; ++g) {
+    const size_t at = static_cast<size_t>(g) * head_stride() + static_cast<size_t>(pos) * head_dim_;
+    const float* ks = kr + g * head_dim_;
+    const float* vs = vr + g * head_dim_;
+    if (type_ == TensorType::kF16) {
+      uint16_t* kd = reinterpret_cast<uint16_t*>(k(layer)) + at;
+      uint16_t* vd = reinterpret_cast<uint16_t*>(v(layer)) + at;
+      for (int d = 0; d < head_dim_; ++d) {
+        kd[d] = F32ToF16(ks[d]);
+        vd[d] = F32ToF16(vs[d]);
+      }
+    } else {
+      std::memcpy(reinterpret_cast<float*>(k(layer)) + at, ks, head_dim_ * sizeof(float));
+      std::memcpy(reinterpret_cast<float*>(v(layer)) + at, vs, head_dim_ * sizeof(float));
+    }
   }
 }
 
@@ -86,19 +114,7 @@ void TextDecoder::Layer(int il, float* x, int n, int pos0, KvCache& cache, TextT
   // Store k, v at their positions.
   for (int i = 0; i < n; ++i) {
     const float* kr = qkv + i * qs + e;
-    const float* vr = kr + kv;
-    const size_t off = static_cast<size_t>(pos0 + i) * kv;
-    if (cache.type() == TensorType::kF16) {
-      uint16_t* kd = reinterpret_cast<uint16_t*>(cache.k(il)) + off;
-      uint16_t* vd = reinterpret_cast<uint16_t*>(cache.v(il)) + off;
-      for (int64_t d = 0; d < kv; ++d) {
-        kd[d] = F32ToF16(kr[d]);
-        vd[d] = F32ToF16(vr[d]);
-      }
-    } else {
-      std::memcpy(reinterpret_cast<float*>(cache.k(il)) + off, kr, kv * sizeof(float));
-      std::memcpy(reinterpret_cast<float*>(cache.v(il)) + off, vr, kv * sizeof(float));
-    }
+    cache.Store(il, pos0 + i, kr, kr + kv);
   }
   // Causal attention over positions 0..pos0+n-1.
   AttentionShape shape;
@@ -107,8 +123,14 @@ void TextDecoder::Layer(int il, float* x, int n, int pos0, KvCache& cache, TextT
   shape.head_dim = hd;
   shape.scale = 1.0f;
   shape.causal = true;
-  Attention(qkv, qs, n, cache.k(il), cache.v(il), cache.type(), kv, pos0 + n, pos0, shape,
-            attn_.data(), e, pool_, attn_scratch_);
+  KvView view;
+  view.k = cache.k(il);
+  view.v = cache.v(il);
+  view.type = cache.type();
+  view.pos_stride = hd;
+  view.head_stride = cache.head_stride();
+  view.n = pos0 + n;
+  Attention(qkv, qs, n, view, pos0, shape, attn_.data(), e, pool_, attn_scratch_);
   // attn_out = W_o attn + b_o
   MatMul(w.out_w, w.out_b.f32(), attn_.data(), e, n, out_.data(), e, pool_, mm_);
   // ffn = W_down GELU(W_up h + b_up) + b_down (same h: parallel block)

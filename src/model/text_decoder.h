@@ -16,7 +16,7 @@ namespace md {
 class ThreadPool;
 
 // Keys (after RoPE) and values of every layer for positions 0..capacity-1, F32 or F16.
-// Layout per layer: [capacity, kv_dim] row-major.
+// Layout per layer: [n_head_kv, capacity, head_dim] (head-major).
 class KvCache {
  public:
   KvCache(const TextConfig& c, int capacity, TensorType type);
@@ -27,6 +27,13 @@ class KvCache {
   uint8_t* v(int layer) { return v_.get() + layer * layer_bytes_; }
   const uint8_t* k(int layer) const { return k_.get() + layer * layer_bytes_; }
   const uint8_t* v(int layer) const { return v_.get() + layer * layer_bytes_; }
+  // Head-major: kv head g of position j at element g * head_stride() + j * head_dim, so
+  // decode streams each head's keys and values contiguously.
+  int64_t head_stride() const { return static_cast<int64_t>(capacity_) * head_dim_; }
+  int head_dim() const { return head_dim_; }
+  int n_head_kv() const { return n_head_kv_; }
+  // Stores k and v (n_head_kv * head_dim floats each) at `pos` of `layer`.
+  void Store(int layer, int pos, const float* k, const float* v);
   // Bytes reserved (pages are only touched, and so resident, as positions are used).
   size_t memory_bytes() const { return 2 * layer_bytes_ * n_layer_; }
   // Copies positions [0, n) of every layer from `other` (same config and type).
@@ -36,7 +43,8 @@ class KvCache {
   TensorType type_;
   int capacity_;
   int n_layer_;
-  int kv_dim_;
+  int n_head_kv_;
+  int head_dim_;
   size_t layer_bytes_;
   // Not value-initialised: untouched pages of a long context cost no memory.
   std::unique_ptr<uint8_t[]> k_, v_;

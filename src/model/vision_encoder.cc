@@ -57,8 +57,14 @@ void VisionEncoder::Block(const VisionLayerWeights& w, bool trace0, VisionTrace*
   shape.head_dim = c.head_dim();
   shape.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim()));
   shape.causal = false;
-  Attention(q_.data(), e, n, k_.data(), v_.data(), TensorType::kF32, e, n, 0, shape, attn_.data(),
-            e, pool_, attn_scratch_);
+  KvView kv;
+  kv.k = k_.data();
+  kv.v = v_.data();
+  kv.type = TensorType::kF32;
+  kv.pos_stride = e;
+  kv.head_stride = c.head_dim();
+  kv.n = n;
+  Attention(q_.data(), e, n, kv, 0, shape, attn_.data(), e, pool_, attn_scratch_);
   // x = x + attn_out(attn)
   MatMul(w.out_w, w.out_b.f32(), attn_.data(), e, n, proj_.data(), e, pool_, mm_);
   if (trace0) trace->attn_out_0 = proj_;

@@ -18,9 +18,9 @@ constexpr int64_t kQueryBlock = 32;
 
 // One query (decode): heads are split into one contiguous range per thread, so each
 // thread streams its slice of every cached key and value row once, in position order.
-void DecodeAttention(const float* q, const void* k, const void* v, bool f16, int64_t kv_stride,
-                     int64_t n_kv, int64_t q_pos0, const AttentionShape& s, float* out,
-                     ThreadPool& pool, AttentionScratch& scratch) {
+void DecodeAttention(const float* q, const KvView& kv, int64_t q_pos0, const AttentionShape& s,
+                     float* out, ThreadPool& pool, AttentionScratch& scratch) {
+  const bool f16 = kv.type == TensorType::kF16;
   const int64_t hd = s.head_dim;
   DecodeAttentionArgs a;
   a.q = q;
@@ -32,11 +32,12 @@ void DecodeAttention(const float* q, const void* k, const void* v, bool f16, int
     ActiveRoundF16Row()(q, scratch.query.data(), s.n_head * hd);
     a.q = scratch.query.data();
   }
-  a.k = k;
-  a.v = v;
+  a.k = kv.k;
+  a.v = kv.v;
   a.f16 = f16;
-  a.kv_stride = kv_stride;
-  a.n_kv = s.causal ? std::min(n_kv, q_pos0 + 1) : n_kv;
+  a.pos_stride = kv.pos_stride;
+  a.head_stride = kv.head_stride;
+  a.n_kv = s.causal ? std::min(kv.n, q_pos0 + 1) : kv.n;
   a.group = s.n_head / s.n_head_kv;
   a.head_dim = s.head_dim;
   a.scale = s.scale;
@@ -62,21 +63,21 @@ void AttentionScratch::Reserve(int threads, int64_t max_kv, int head_dim) {
   }
 }
 
-void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, const void* v,
-               TensorType kv_type, int64_t kv_stride, int64_t n_kv, int64_t q_pos0,
+void Attention(const float* q, int64_t q_stride, int64_t n_q, const KvView& kv, int64_t q_pos0,
                const AttentionShape& s, float* out, int64_t out_stride, ThreadPool& pool,
                AttentionScratch& scratch) {
-  MD_CHECK(kv_type == TensorType::kF32 || kv_type == TensorType::kF16);
+  MD_CHECK(kv.type == TensorType::kF32 || kv.type == TensorType::kF16);
   MD_CHECK(s.n_head_kv > 0 && s.n_head % s.n_head_kv == 0);
   if (n_q <= 0) return;
   const int hd = s.head_dim;
   const int group = s.n_head / s.n_head_kv;
+  const int64_t n_kv = kv.n;
   scratch.Reserve(pool.size(), n_kv, hd);
-  const bool f16 = kv_type == TensorType::kF16;
   if (n_q == 1) {
-    DecodeAttention(q, k, v, f16, kv_stride, n_kv, q_pos0, s, out, pool, scratch);
+    DecodeAttention(q, kv, q_pos0, s, out, pool, scratch);
     return;
   }
+  const bool f16 = kv.type == TensorType::kF16;
   const int64_t q_blocks = (n_q + kQueryBlock - 1) / kQueryBlock;
   const GemmF32Fn gemm = ActiveGemmF32();
   const SoftmaxRowFn softmax = ActiveSoftmaxRow();
@@ -107,18 +108,19 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, con
           continue;
         }
         for (int64_t j = gathered; j < nk; ++j) {
+          const int64_t at = j * kv.pos_stride + g * kv.head_stride;
           if (f16) {
-            widen(static_cast<const uint16_t*>(k) + j * kv_stride + g * hd, kh + j * hd, hd);
-            const uint16_t* vr = static_cast<const uint16_t*>(v) + j * kv_stride + g * hd;
+            widen(static_cast<const uint16_t*>(kv.k) + at, kh + j * hd, hd);
+            const uint16_t* vr = static_cast<const uint16_t*>(kv.v) + at;
             for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = F16ToF32(vr[d]);
           } else {
-            const float* vr = static_cast<const float*>(v) + j * kv_stride + g * hd;
+            const float* vr = static_cast<const float*>(kv.v) + at;
             for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = vr[d];
           }
         }
         gathered = std::max(gathered, nk);
-        const float* kbase = f16 ? kh : static_cast<const float*>(k) + g * hd;
-        const int64_t kstride = f16 ? hd : kv_stride;
+        const float* kbase = f16 ? kh : static_cast<const float*>(kv.k) + g * kv.head_stride;
+        const int64_t kstride = f16 ? hd : kv.pos_stride;
         const float* qbase = q + i0 * q_stride + h * hd;
         int64_t qstride = q_stride;
         if (f16) {

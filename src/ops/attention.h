@@ -30,13 +30,24 @@ struct AttentionShape {
   bool causal = false;
 };
 
-// q: n_q rows of q_stride floats (head h at h * head_dim). k, v: n_kv rows of kv_stride
-// elements of kv_type (F32 or F16), kv head g at g * head_dim. Query i sits at position
-// q_pos0 + i; with `causal` it sees keys 0..q_pos0 + i, otherwise all n_kv keys.
+// Keys and values: n positions of F32 or F16 elements; the head_dim values of kv head g
+// at position j start at element j * pos_stride + g * head_stride (the same for k and
+// v). Position-major rows (a qkv buffer) have head_stride = head_dim; the text KV cache
+// is head-major (pos_stride = head_dim), so a head's keys are one contiguous stream.
+struct KvView {
+  const void* k = nullptr;
+  const void* v = nullptr;
+  TensorType type = TensorType::kF32;
+  int64_t pos_stride = 0;
+  int64_t head_stride = 0;
+  int64_t n = 0;
+};
+
+// q: n_q rows of q_stride floats (head h at h * head_dim). Query i sits at position
+// q_pos0 + i; with `causal` it sees keys 0..q_pos0 + i, otherwise all kv.n keys.
 // out: n_q rows of out_stride floats. With F16 K/V the queries and probabilities are
 // rounded to F16 before their products, as llama.cpp's non-flash CPU path does.
-void Attention(const float* q, int64_t q_stride, int64_t n_q, const void* k, const void* v,
-               TensorType kv_type, int64_t kv_stride, int64_t n_kv, int64_t q_pos0,
+void Attention(const float* q, int64_t q_stride, int64_t n_q, const KvView& kv, int64_t q_pos0,
                const AttentionShape& shape, float* out, int64_t out_stride, ThreadPool& pool,
                AttentionScratch& scratch);
 

@@ -13,6 +13,7 @@
 #include "model/sampler.h"
 #include "ops/attention.h"
 #include "common/cpu_info.h"
+#include "ops/cpu/attn_rows.h"
 #include "ops/cpu/dispatch.h"
 #include "ops/cpu/gemm_f32.h"
 #include "ops/fp16.h"
@@ -169,19 +170,23 @@ TEST(Ops, RopeNeoxRotatesPairsIAndIPlusHalf) {
   }
 }
 
+// Attention in double precision. k, v: element (j, g, d) at j * pos_stride +
+// g * head_stride + d; query head h reads kv head h / (heads / kv_heads).
 void NaiveAttention(const std::vector<float>& q, const std::vector<float>& k,
-                    const std::vector<float>& v, int nq, int nkv, int q_pos0, int heads, int hd,
-                    float scale, bool causal, std::vector<float>& out) {
+                    const std::vector<float>& v, int nq, int nkv, int q_pos0, int heads,
+                    int kv_heads, int hd, int64_t pos_stride, int64_t head_stride, float scale,
+                    bool causal, std::vector<float>& out) {
   const int e = heads * hd;
   out.assign(nq * e, 0.f);
   for (int h = 0; h < heads; ++h) {
+    const int64_t col = (h / (heads / kv_heads)) * head_stride;
     for (int i = 0; i < nq; ++i) {
       const int vis = causal ? std::min(nkv, q_pos0 + i + 1) : nkv;
       std::vector<double> s(vis);
       double mx = -1e300;
       for (int j = 0; j < vis; ++j) {
         double d = 0;
-        for (int c = 0; c < hd; ++c) d += q[i * e + h * hd + c] * k[j * e + h * hd + c];
+        for (int c = 0; c < hd; ++c) d += q[i * e + h * hd + c] * k[j * pos_stride + col + c];
         s[j] = d * scale;
         mx = std::max(mx, s[j]);
       }
@@ -189,39 +194,90 @@ void NaiveAttention(const std::vector<float>& q, const std::vector<float>& k,
       for (double& z : s) sum += (z = std::exp(z - mx));
       for (int c = 0; c < hd; ++c) {
         double o = 0;
-        for (int j = 0; j < vis; ++j) o += s[j] / sum * v[j * e + h * hd + c];
+        for (int j = 0; j < vis; ++j) o += s[j] / sum * v[j * pos_stride + col + c];
         out[i * e + h * hd + c] = static_cast<float>(o);
       }
     }
   }
 }
 
-TEST(Attention, BlockedMatchesNaive) {
+struct AttentionCase {
+  int heads, kv_heads, hd;
+  bool head_major;  // the text cache's layout, else position rows as in a qkv buffer
+};
+
+// Blocked (prefill, vision) and decode attention against the naive one, F32 and F16
+// caches, on every kernel set: head_dim 20 takes the scalar decode kernel, 64 (the
+// model's) the SIMD ones; grouped kv heads and both cache layouts.
+TEST(Attention, MatchesNaiveOnEveryKernelSet) {
+  const cpu::KernelSet saved = cpu::ActiveKernelSet();
   ThreadPool pool(2);
-  AttentionScratch scratch;
-  const int heads = 3, hd = 20, e = heads * hd;
-  for (bool causal : {false, true}) {
-    for (int nq : {1, 5, 40}) {
-      const int nkv = causal ? 50 : nq;
-      const int q_pos0 = causal ? nkv - nq : 0;
-      std::vector<float> q = Random(nq * e, 10), k = Random(nkv * e, 11), v = Random(nkv * e, 12);
-      std::vector<float> want, got(nq * e);
-      NaiveAttention(q, k, v, nq, nkv, q_pos0, heads, hd, 0.3f, causal, want);
-      AttentionShape s{heads, heads, hd, 0.3f, causal};
-      Attention(q.data(), e, nq, k.data(), v.data(), TensorType::kF32, e, nkv, q_pos0, s,
-                got.data(), e, pool, scratch);
-      for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4) << i;
-      // F16 cache: same within F16 precision.
-      std::vector<uint16_t> k16(k.size()), v16(v.size());
-      for (size_t i = 0; i < k.size(); ++i) {
-        k16[i] = F32ToF16(k[i]);
-        v16[i] = F32ToF16(v[i]);
+  for (cpu::KernelSet set : cpu::AvailableKernelSets()) {
+    cpu::SetActiveKernelSet(set);
+    SCOPED_TRACE(std::string(cpu::KernelSetName(set)));
+    for (const AttentionCase& tc : {AttentionCase{3, 3, 20, false}, AttentionCase{6, 3, 64, true},
+                                    AttentionCase{5, 5, 64, false}, AttentionCase{9, 9, 64, true}}) {
+      const int heads = tc.heads, hd = tc.hd, e = heads * hd, kv_e = tc.kv_heads * hd;
+      for (bool causal : {false, true}) {
+        for (int nq : {1, 5, 40}) {
+          AttentionScratch scratch;
+          const int nkv = causal ? 77 : nq;
+          const int q_pos0 = causal ? nkv - nq : 0;
+          const int64_t pos_stride = tc.head_major ? hd : kv_e;
+          const int64_t head_stride = tc.head_major ? static_cast<int64_t>(nkv) * hd : hd;
+          std::vector<float> q = Random(nq * e, 10), k = Random(nkv * kv_e, 11),
+                             v = Random(nkv * kv_e, 12);
+          std::vector<float> want, got(nq * e);
+          NaiveAttention(q, k, v, nq, nkv, q_pos0, heads, tc.kv_heads, hd, pos_stride, head_stride,
+                         0.3f, causal, want);
+          AttentionShape s{heads, tc.kv_heads, hd, 0.3f, causal};
+          KvView kv{k.data(), v.data(), TensorType::kF32, pos_stride, head_stride, nkv};
+          Attention(q.data(), e, nq, kv, q_pos0, s, got.data(), e, pool, scratch);
+          for (size_t i = 0; i < want.size(); ++i) {
+            ASSERT_NEAR(got[i], want[i], 1e-4) << "heads " << heads << " hd " << hd << " nq " << nq
+                                               << " causal " << causal << " at " << i;
+          }
+          // F16 cache: same within F16 precision.
+          std::vector<uint16_t> k16(k.size()), v16(v.size());
+          for (size_t i = 0; i < k.size(); ++i) {
+            k16[i] = F32ToF16(k[i]);
+            v16[i] = F32ToF16(v[i]);
+          }
+          KvView kv16{k16.data(), v16.data(), TensorType::kF16, pos_stride, head_stride, nkv};
+          Attention(q.data(), e, nq, kv16, q_pos0, s, got.data(), e, pool, scratch);
+          for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-2) << i;
+        }
       }
-      Attention(q.data(), e, nq, k16.data(), v16.data(), TensorType::kF16, e, nkv, q_pos0, s,
-                got.data(), e, pool, scratch);
-      for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-2) << i;
     }
   }
+  cpu::SetActiveKernelSet(saved);
+}
+
+// The SIMD softmax (polynomial exp) against the scalar one (std::exp, double sum):
+// every length up to 70 (vector bodies and tails), scores spread over [-40, 40].
+TEST(Attention, SoftmaxRowMatchesScalarOnEveryKernelSet) {
+  const cpu::KernelSet saved = cpu::ActiveKernelSet();
+  for (cpu::KernelSet set : cpu::AvailableKernelSets()) {
+    cpu::SetActiveKernelSet(set);
+    const SoftmaxRowFn fn = ActiveSoftmaxRow();
+    for (bool round_f16 : {false, true}) {
+      for (int n = 1; n <= 70; ++n) {
+        std::vector<float> x = Random(n, 100 + n, 40.0f), want = x;
+        SoftmaxRowScalar(want.data(), n, 0.7f, round_f16);
+        fn(x.data(), n, 0.7f, round_f16);
+        double total = 0;
+        for (int i = 0; i < n; ++i) {
+          // Arguments reach 60 here, so their float rounding alone moves results by a few
+          // 1e-6; F16 rounding may then land on either neighbour.
+          const double tol = round_f16 ? 1e-3 * want[i] + 1e-7 : 1e-5 * want[i] + 1e-12;
+          ASSERT_NEAR(x[i], want[i], tol) << cpu::KernelSetName(set) << " n " << n << " i " << i;
+          total += x[i];
+        }
+        EXPECT_NEAR(total, 1.0, round_f16 ? 1e-2 : 1e-5);
+      }
+    }
+  }
+  cpu::SetActiveKernelSet(saved);
 }
 
 TEST(Sampler, GreedyTakesLowestIdOnTiesAndSeedsRepeat) {

@@ -29,13 +29,13 @@ void DecodeAttentionScalar(const DecodeAttentionArgs& a, int h0, int h1, float* 
   const int hd = a.head_dim;
   for (int h = h0; h < h1; ++h) {
     const float* q = a.q + static_cast<int64_t>(h) * hd;
-    const int64_t col = static_cast<int64_t>(h / a.group) * hd;
+    const int64_t col = (h / a.group) * a.head_stride;
     float* p = scratch;
     for (int64_t j = 0; j < a.n_kv; ++j) {
       float s = 0;
       for (int d = 0; d < hd; ++d) {
-        const float kd = a.f16 ? F16ToF32(static_cast<const uint16_t*>(a.k)[j * a.kv_stride + col + d])
-                               : static_cast<const float*>(a.k)[j * a.kv_stride + col + d];
+        const float kd = a.f16 ? F16ToF32(static_cast<const uint16_t*>(a.k)[j * a.pos_stride + col + d])
+                               : static_cast<const float*>(a.k)[j * a.pos_stride + col + d];
         s += q[d] * kd;
       }
       p[j] = s;
@@ -45,8 +45,8 @@ void DecodeAttentionScalar(const DecodeAttentionArgs& a, int h0, int h1, float* 
     std::fill_n(o, hd, 0.0f);
     for (int64_t j = 0; j < a.n_kv; ++j) {
       for (int d = 0; d < hd; ++d) {
-        const float vd = a.f16 ? F16ToF32(static_cast<const uint16_t*>(a.v)[j * a.kv_stride + col + d])
-                               : static_cast<const float*>(a.v)[j * a.kv_stride + col + d];
+        const float vd = a.f16 ? F16ToF32(static_cast<const uint16_t*>(a.v)[j * a.pos_stride + col + d])
+                               : static_cast<const float*>(a.v)[j * a.pos_stride + col + d];
         o[d] += p[j] * vd;
       }
     }

@@ -18,14 +18,16 @@ void SoftmaxRowAvx2(float* x, int64_t n, float scale, bool round_f16);
 void SoftmaxRowAvx512(float* x, int64_t n, float scale, bool round_f16);
 SoftmaxRowFn ActiveSoftmaxRow();
 
-// One query against keys 0..n_kv-1 of a cache (rows of kv_stride elements, F32 or F16;
-// kv head g at g * head_dim), query head h reading kv head h / group.
+// One query against keys 0..n_kv-1 of a cache (F32 or F16; kv head g at position j
+// starts at element j * pos_stride + g * head_stride), query head h reading kv head
+// h / group.
 struct DecodeAttentionArgs {
   const float* q = nullptr;  // n_head * head_dim (F16-rounded by the caller for F16 caches)
   const void* k = nullptr;
   const void* v = nullptr;
   bool f16 = false;
-  int64_t kv_stride = 0;
+  int64_t pos_stride = 0;
+  int64_t head_stride = 0;
   int64_t n_kv = 0;
   int group = 1;
   int head_dim = 0;

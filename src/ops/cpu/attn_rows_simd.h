@@ -76,8 +76,8 @@ void SoftmaxRowT(float* x, int64_t n, float scale, bool round_f16) {
   }
 }
 
-// Decode attention for G heads starting at h, head_dim = kVec * W. Keys and values are
-// read row by row: each row's slices for the G heads are adjacent in memory.
+// Decode attention for G heads starting at h, head_dim = kVec * W: G streams of keys,
+// then G streams of values, in position order (contiguous in a head-major cache).
 template <class V, int kVec, int G, typename E>
 void DecodeHeadsT(const DecodeAttentionArgs& a, int h, float* sc) {
   using T = typename V::T;
@@ -89,13 +89,13 @@ void DecodeHeadsT(const DecodeAttentionArgs& a, int h, float* sc) {
   T q[G][kVec];
 #pragma GCC unroll 8
   for (int g = 0; g < G; ++g) {
-    col[g] = static_cast<int64_t>((h + g) / a.group) * HD;
+    col[g] = ((h + g) / a.group) * a.head_stride;
 #pragma GCC unroll 8
     for (int c = 0; c < kVec; ++c) q[g][c] = V::Load(a.q + static_cast<int64_t>(h + g) * HD + c * W);
   }
   // scores
   for (int64_t j = 0; j < a.n_kv; ++j) {
-    const E* kr = k + j * a.kv_stride;
+    const E* kr = k + j * a.pos_stride;
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
       T s = V::Mul(q[g][0], V::Load(kr + col[g]));
@@ -114,7 +114,7 @@ void DecodeHeadsT(const DecodeAttentionArgs& a, int h, float* sc) {
     for (int c = 0; c < kVec; ++c) o[g][c] = V::Zero();
   }
   for (int64_t j = 0; j < a.n_kv; ++j) {
-    const E* vr = v + j * a.kv_stride;
+    const E* vr = v + j * a.pos_stride;
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
       const T p = V::Set1(sc[g * a.n_kv + j]);
