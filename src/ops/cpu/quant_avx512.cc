@@ -320,6 +320,59 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   DotQ45_KN<NA, true>(w, a, n, out);
 }
 
+// int16 lane k of a register takes Q6_K scale first + k / 8 (16 elements per scale).
+inline __m512i Q6ScaleIndex(int first) {
+  return _mm512_add_epi16(
+      _mm512_srli_epi16(_mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
+                                         16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                        3),
+      _mm512_set1_epi16(static_cast<int16_t>(first)));
+}
+
+// Q6_K against one activation row (decode). Per 128 elements: one 64-byte load of low
+// bits gives both nibble registers; the 32 bytes of high bits are broadcast to both
+// halves and moved into place with per-half variable shifts, and vpternlog merges
+// them, so no cross-lane inserts are needed.
+void DotQ6_K1(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  const uint8_t* ab = a[0];
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i m30 = _mm512_set1_epi8(0x30);
+  // Elements 0..31 of a group take high bits 0-1 (<< 4), 32..63 bits 2-3 (<< 2);
+  // elements 64..95 bits 4-5 (>> 0), 96..127 bits 6-7 (>> 2).
+  const __m512i shl_lo = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+  const __m512i shr_hi = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+  const __m512i idx[4] = {Q6ScaleIndex(0), Q6ScaleIndex(4), Q6ScaleIndex(8), Q6ScaleIndex(12)};
+  constexpr int kOrAnd = 0xEA;  // vpternlog: (a & b) | c
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* wb = w + b * sizeof(BlockQ6_K);
+    const uint8_t* qa = ab + b * sizeof(BlockQ8_K);
+    const __m256i sc16_256 = _mm256_cvtepi8_epi16(Load128(wb + offsetof(BlockQ6_K, scales)));
+    const __m512i sc16 = _mm512_castsi256_si512(sc16_256);
+    // (q - 32) a = q a - 32 a: start at -32 Σ_j scale_j bsum_j.
+    const __m256i off = _mm256_madd_epi16(Load256(qa + offsetof(BlockQ8_K, bsums)), sc16_256);
+    __m512i s0 = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5)));
+    __m512i s1 = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = Load512(wb + offsetof(BlockQ6_K, ql) + 64 * h);
+      const __m512i qh = _mm512_broadcast_i64x4(Load256(wb + offsetof(BlockQ6_K, qh) + 32 * h));
+      const __m512i q01 = _mm512_ternarylogic_epi32(
+          ql, m4, _mm512_and_si512(_mm512_sllv_epi16(qh, shl_lo), m30), kOrAnd);
+      const __m512i q23 = _mm512_ternarylogic_epi32(
+          _mm512_srli_epi16(ql, 4), m4, _mm512_and_si512(_mm512_srlv_epi16(qh, shr_hi), m30), kOrAnd);
+      const uint8_t* q8 = qa + offsetof(BlockQ8_K, qs) + 128 * h;
+      s0 = _mm512_dpwssd_epi32(s0, _mm512_maddubs_epi16(q01, Load512(q8)),
+                               _mm512_permutexvar_epi16(idx[2 * h], sc16));
+      s1 = _mm512_dpwssd_epi32(s1, _mm512_maddubs_epi16(q23, Load512(q8 + 64)),
+                               _mm512_permutexvar_epi16(idx[2 * h + 1], sc16));
+    }
+    const float dd = H(wb + offsetof(BlockQ6_K, d)) * Load<float>(qa);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_set1_ps(dd), acc);
+  }
+  *out = _mm512_reduce_add_ps(acc);
+}
+
 template <int NA>
 void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   __m512 acc[NA];
@@ -398,7 +451,7 @@ void AddAvx512Kernels(KernelTable* t) {
   Register<DotQ4_0N<1>, DotQ4_0N<4>>(t, TensorType::kQ4_0);
   Register<DotQ4_K1, DotQ4_KN<4>>(t, TensorType::kQ4_K);
   Register<DotQ5_KN<1>, DotQ5_KN<4>>(t, TensorType::kQ5_K);
-  Register<DotQ6_KN<1>, DotQ6_KN<4>>(t, TensorType::kQ6_K);
+  Register<DotQ6_K1, DotQ6_KN<4>>(t, TensorType::kQ6_K);
 }
 
 }  // namespace md::cpu
