@@ -106,7 +106,9 @@ TEST_P(PipelineGolden, PictureFileToGreedyTokens) {
   }
   std::printf("  %-48s %d of %zu\n", "greedy tokens matched (until a near tie)", matched,
               j["greedy"].size());
-  if (f32) EXPECT_EQ(matched, static_cast<int>(j["greedy"].size()));
+  if (f32) {
+    EXPECT_EQ(matched, static_cast<int>(j["greedy"].size()));
+  }
 }
 
 std::vector<PipelineCase> PipelineCases() {

@@ -152,7 +152,46 @@ TEST_P(TextGolden, LogitsAndGreedy) {
   std::printf("  %-48s %d of %zu\n", "greedy tokens matched (until a near tie)", matched,
               greedy.size());
   // The f32 goldens' smallest margin is 0.01: all 32 steps must match.
-  if (is_f32) EXPECT_EQ(matched, static_cast<int>(greedy.size()));
+  if (is_f32) {
+    EXPECT_EQ(matched, static_cast<int>(greedy.size()));
+  }
+}
+
+// The 1e-3 x max|ref| bound for quantized logits, over every quantized case at once. Our
+// activations are quantized exactly as llama.cpp's, so a case agrees to ~1e-7 relative
+// unless somewhere in its ~750 positions one activation lands on the other side of a
+// quantization rounding boundary (the float order of a block's sum differs from
+// llama.cpp's by an ulp); then one int8 level moves and the logits move by 2e-3 .. 7e-3
+// relative. Which cases flip depends on the order alone: measured 30, 32 and 31 of 40
+// within 1e-3 with the scalar, AVX2 and AVX-512 kernels, each set flipping different
+// cases. LogitsAndGreedy holds every case to 1e-2; this holds most to 1e-3.
+TEST(TextGoldenQuantized, MostCasesWithin1e3OfMaxRef) {
+  ThreadPool pool(2);
+  int within = 0, total = 0;
+  for (const Case& tc : AllCases()) {
+    if (tc.variant == "f32") continue;
+    const std::string dir = TestData("golden/text/" + tc.variant + "/");
+    const std::string tag = tc.variant + "." + tc.name;
+    const json j = ReadJson(dir + tag + ".json");
+    auto model = LoadTextModel(TestData("fixtures/" + j["model"].get<std::string>()));
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    TextDecoder dec(**model, pool);
+    KvCache cache((*model)->config, 2048, TensorType::kF32);
+    std::vector<float> image;
+    if (!j["image"].get<std::string>().empty()) {
+      image = ReadF32File(TestData("golden/vision/" + tc.name.substr(0, tc.name.find('.')) +
+                                   ".embd.f32"));
+    }
+    const std::vector<float> logits =
+        RunPrompt(dec, cache, j["prompt_ids"].get<std::vector<int32_t>>(), image, nullptr);
+    const test::Diff d = test::Compare(logits.data(), ReadF32File(dir + tag + ".logits.f32"));
+    const double rel = d.max_abs / d.max_ref;
+    std::printf("  %-40s max|diff| / max|ref| %.1e\n", tag.c_str(), rel);
+    ++total;
+    if (rel <= 1e-3) ++within;
+  }
+  std::printf("quantized cases within 1e-3 x max|ref|: %d of %d\n", within, total);
+  EXPECT_GE(within * 10, total * 7) << within << " of " << total;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllVariants, TextGolden, ::testing::ValuesIn(AllCases()),

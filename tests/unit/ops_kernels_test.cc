@@ -150,7 +150,9 @@ TEST(Ops, GeluTableIsTheFp16RoundedTanhGelu) {
       want = F16ToF32(F32ToF16(GeluTanh(F16ToF32(F32ToF16(x[i])))));
     }
     EXPECT_EQ(y[i], want) << x[i];
-    if (x[i] > -10.f && x[i] < 10.f) EXPECT_NEAR(y[i], GeluTanh(x[i]), 2e-3 * (1 + std::fabs(x[i])));
+    if (x[i] > -10.f && x[i] < 10.f) {
+      EXPECT_NEAR(y[i], GeluTanh(x[i]), 2e-3 * (1 + std::fabs(x[i])));
+    }
   }
 }
 
