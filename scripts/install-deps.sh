@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages moondream-local builds and tests with. Idempotent;
-# skips apt entirely when everything is already there.
+# skips apt entirely when everything is already there. With --arm, also the AArch64
+# cross compiler and qemu-user that CI's kernel stage uses (tests/arm).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
@@ -16,6 +17,9 @@ packages=(
 # Node.js whose package already provides npm and conflicts with Debian's npm package.
 if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
+fi
+if [ "${1:-}" = "--arm" ]; then
+  packages+=(g++-aarch64-linux-gnu qemu-user googletest)
 fi
 missing=()
 for p in "${packages[@]}"; do

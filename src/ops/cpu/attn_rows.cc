@@ -61,6 +61,10 @@ SoftmaxRowFn ActiveSoftmaxRow() {
     case cpu::KernelSet::kAvx2:
       return SoftmaxRowAvx2;
 #endif
+#if defined(__aarch64__)
+    case cpu::KernelSet::kNeon:
+      return SoftmaxRowNeon;
+#endif
     default:
       return SoftmaxRowScalar;
   }
@@ -73,6 +77,10 @@ DecodeAttentionFn ActiveDecodeAttention() {
       return DecodeAttentionAvx512;
     case cpu::KernelSet::kAvx2:
       return DecodeAttentionAvx2;
+#endif
+#if defined(__aarch64__)
+    case cpu::KernelSet::kNeon:
+      return DecodeAttentionNeon;
 #endif
     default:
       return DecodeAttentionScalar;

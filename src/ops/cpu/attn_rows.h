@@ -2,7 +2,8 @@
 // scores, and single-query (decode) attention over a key/value cache for a range of
 // heads. Decode reads each cached key and value once per token, so it is a stream over
 // memory; these kernels keep the arithmetic (dot, exp, scaled adds) out of its way.
-// Scalar reference plus AVX2 and AVX-512 versions chosen with the active kernel set.
+// Scalar reference plus AVX2, AVX-512 and NEON versions chosen with the active kernel
+// set.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@ using SoftmaxRowFn = void (*)(float* x, int64_t n, float scale, bool round_f16);
 void SoftmaxRowScalar(float* x, int64_t n, float scale, bool round_f16);
 void SoftmaxRowAvx2(float* x, int64_t n, float scale, bool round_f16);
 void SoftmaxRowAvx512(float* x, int64_t n, float scale, bool round_f16);
+void SoftmaxRowNeon(float* x, int64_t n, float scale, bool round_f16);
 SoftmaxRowFn ActiveSoftmaxRow();
 
 // One query against keys 0..n_kv-1 of a cache (F32 or F16; kv head g at position j
@@ -43,6 +45,7 @@ using DecodeAttentionFn = void (*)(const DecodeAttentionArgs& a, int h0, int h1,
 void DecodeAttentionScalar(const DecodeAttentionArgs& a, int h0, int h1, float* scratch);
 void DecodeAttentionAvx2(const DecodeAttentionArgs& a, int h0, int h1, float* scratch);
 void DecodeAttentionAvx512(const DecodeAttentionArgs& a, int h0, int h1, float* scratch);
+void DecodeAttentionNeon(const DecodeAttentionArgs& a, int h0, int h1, float* scratch);
 DecodeAttentionFn ActiveDecodeAttention();
 
 }  // namespace md

@@ -1,7 +1,7 @@
 // The SIMD bodies of attn_rows.h, written once over a small vector interface and
-// instantiated by attn_rows_avx2.cc (8 lanes) and attn_rows_avx512.cc (16 lanes). Like
-// quant_simd_common.h, everything has internal linkage: each including file is compiled
-// with its own instruction-set flags.
+// instantiated by attn_rows_avx2.cc (8 lanes), attn_rows_avx512.cc (16 lanes) and
+// attn_rows_neon.cc (4 lanes). Like quant_simd_common.h, everything has internal
+// linkage: each including file is compiled with its own instruction-set flags.
 //
 // A vector type V provides: kWidth, T, Zero, Set1, Load(const float*),
 // Load(const uint16_t*) (F16 widened), Store, Add, Sub, Mul, Fma(a, b, c) = a * b + c,
