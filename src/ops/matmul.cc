@@ -28,9 +28,21 @@ constexpr int64_t kTokenBlock = 64;
 // threads; runs reach 20 GB/s (bench/engine_matmul_bench).
 constexpr int64_t kChunksPerThread = 8;
 
-int64_t RowGrain(int64_t row_blocks, int64_t tok_blocks, const ThreadPool& pool) {
-  if (tok_blocks > 1) return 1;
-  return std::max<int64_t>(1, row_blocks / (pool.size() * kChunksPerThread));
+// Calls fn(r0, nr, t0, nt) for every tile of up to kRowBlock weight rows x kTokenBlock
+// tokens, on all threads of the pool.
+template <typename Fn>
+void ForEachTile(int64_t n_out, int64_t n_tokens, ThreadPool& pool, const Fn& fn) {
+  const int64_t row_blocks = (n_out + kRowBlock - 1) / kRowBlock;
+  const int64_t tok_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
+  const int64_t grain =
+      tok_blocks > 1 ? 1 : std::max<int64_t>(1, row_blocks / (pool.size() * kChunksPerThread));
+  pool.ParallelFor(row_blocks * tok_blocks, grain, [&](int64_t b0, int64_t b1, int) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = (b % row_blocks) * kRowBlock;
+      const int64_t t0 = (b / row_blocks) * kTokenBlock;
+      fn(r0, std::min(kRowBlock, n_out - r0), t0, std::min(kTokenBlock, n_tokens - t0));
+    }
+  });
 }
 
 // Batches at least this long use packed panels for F32/F16 weights.
@@ -112,24 +124,14 @@ void MatMul(const Tensor& w, const float* bias, const float* x, int64_t x_stride
   MD_CHECK(w.present());
   if (n_tokens <= 0 || n_out <= 0) return;
 
-  const int64_t row_blocks = (n_out + kRowBlock - 1) / kRowBlock;
-  const int64_t tok_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
-
   if ((w.type == TensorType::kF32 || w.type == TensorType::kF16) && n_tokens >= kPanelMinTokens) {
     MatMulPanels(w, x, x_stride, n_tokens, y, y_stride, pool, scratch);
   } else if (w.type == TensorType::kF32) {
     const GemmF32Fn gemm = ActiveGemmF32();
-    pool.ParallelFor(row_blocks * tok_blocks, RowGrain(row_blocks, tok_blocks, pool),
-                     [&](int64_t b0, int64_t b1, int) {
-                       for (int64_t b = b0; b < b1; ++b) {
-                         const int64_t r0 = (b % row_blocks) * kRowBlock;
-                         const int64_t t0 = (b / row_blocks) * kTokenBlock;
-                         const int64_t nr = std::min(kRowBlock, n_out - r0);
-                         const int64_t nt = std::min(kTokenBlock, n_tokens - t0);
-                         gemm(n_in, w.f32() + r0 * n_in, n_in, nr, x + t0 * x_stride, x_stride, nt,
-                              y + t0 * y_stride + r0, y_stride);
-                       }
-                     });
+    ForEachTile(n_out, n_tokens, pool, [&](int64_t r0, int64_t nr, int64_t t0, int64_t nt) {
+      gemm(n_in, w.f32() + r0 * n_in, n_in, nr, x + t0 * x_stride, x_stride, nt,
+           y + t0 * y_stride + r0, y_stride);
+    });
   } else {
     const size_t act_bytes = ActivationRowBytes(w.type, n_in);
     scratch.Reserve(w.type, n_in, n_tokens);
@@ -143,17 +145,10 @@ void MatMul(const Tensor& w, const float* bias, const float* x, int64_t x_stride
     const cpu::VecDotRowsFn rows_fn = k.vec_dot_rows[static_cast<uint32_t>(w.type)];
     MD_CHECK(rows_fn != nullptr);
     const size_t w_stride = w.row_bytes();
-    pool.ParallelFor(row_blocks * tok_blocks, RowGrain(row_blocks, tok_blocks, pool),
-                     [&](int64_t b0, int64_t b1, int) {
-                       for (int64_t b = b0; b < b1; ++b) {
-                         const int64_t r0 = (b % row_blocks) * kRowBlock;
-                         const int64_t t0 = (b / row_blocks) * kTokenBlock;
-                         const int64_t nr = std::min(kRowBlock, n_out - r0);
-                         const int64_t nt = std::min(kTokenBlock, n_tokens - t0);
-                         rows_fn(n_in, w.row(r0), w_stride, nr, act + t0 * act_bytes, act_bytes, nt,
-                                 y + t0 * y_stride + r0, static_cast<size_t>(y_stride));
-                       }
-                     });
+    ForEachTile(n_out, n_tokens, pool, [&](int64_t r0, int64_t nr, int64_t t0, int64_t nt) {
+      rows_fn(n_in, w.row(r0), w_stride, nr, act + t0 * act_bytes, act_bytes, nt,
+              y + t0 * y_stride + r0, static_cast<size_t>(y_stride));
+    });
   }
   if (bias != nullptr) {
     for (int64_t t = 0; t < n_tokens; ++t) {
