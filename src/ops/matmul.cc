@@ -21,28 +21,30 @@ namespace {
 constexpr int64_t kRowBlock = 16;
 constexpr int64_t kTokenBlock = 64;
 
-// When every token fits one token block (decode, short prompts), each thread claims a
-// run of consecutive row blocks, about kChunksPerThread runs per thread: long
-// sequential streams keep the hardware prefetcher going and the shared work counter
-// quiet. Claiming single 16-row blocks held Q4_K decode to 12 GB/s from DRAM on 2
-// threads; runs reach 20 GB/s (bench/engine_matmul_bench).
-constexpr int64_t kChunksPerThread = 8;
-
+// When every token fits one token block (decode, short prompts), threads claim runs of
+// consecutive row blocks that shrink as the matrix runs out (guided): long sequential
+// streams keep the hardware prefetcher going and the shared work counter quiet, and the
+// small last runs let the threads finish together. Claiming single 16-row blocks held
+// Q4_K decode to 12 GB/s from DRAM on 2 threads; runs reach 20-29 GB/s
+// (bench/engine_matmul_bench).
 // Calls fn(r0, nr, t0, nt) for every tile of up to kRowBlock weight rows x kTokenBlock
 // tokens, on all threads of the pool.
 template <typename Fn>
 void ForEachTile(int64_t n_out, int64_t n_tokens, ThreadPool& pool, const Fn& fn) {
   const int64_t row_blocks = (n_out + kRowBlock - 1) / kRowBlock;
   const int64_t tok_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
-  const int64_t grain =
-      tok_blocks > 1 ? 1 : std::max<int64_t>(1, row_blocks / (pool.size() * kChunksPerThread));
-  pool.ParallelFor(row_blocks * tok_blocks, grain, [&](int64_t b0, int64_t b1, int) {
+  const auto tiles = [&](int64_t b0, int64_t b1, int) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t r0 = (b % row_blocks) * kRowBlock;
       const int64_t t0 = (b / row_blocks) * kTokenBlock;
       fn(r0, std::min(kRowBlock, n_out - r0), t0, std::min(kTokenBlock, n_tokens - t0));
     }
-  });
+  };
+  if (tok_blocks > 1) {
+    pool.ParallelFor(row_blocks * tok_blocks, 1, tiles);
+  } else {
+    pool.ParallelForGuided(row_blocks, 1, tiles);
+  }
 }
 
 // Batches at least this long use packed panels for F32/F16 weights.

@@ -38,10 +38,23 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::RunChunks(int thread) {
+  if (!guided_) {
+    for (;;) {
+      const int64_t begin = next_.fetch_add(grain_, std::memory_order_relaxed);
+      if (begin >= n_) break;
+      (*fn_)(begin, std::min(n_, begin + grain_), thread);
+    }
+    return;
+  }
+  int64_t begin = next_.load(std::memory_order_relaxed);
   for (;;) {
-    const int64_t begin = next_.fetch_add(grain_, std::memory_order_relaxed);
     if (begin >= n_) break;
-    (*fn_)(begin, std::min(n_, begin + grain_), thread);
+    const int64_t size = std::max(grain_, (n_ - begin) / (2 * n_threads_));
+    const int64_t end = std::min(n_, begin + size);
+    if (next_.compare_exchange_weak(begin, end, std::memory_order_relaxed)) {
+      (*fn_)(begin, end, thread);
+      begin = next_.load(std::memory_order_relaxed);
+    }
   }
 }
 
@@ -74,6 +87,14 @@ void ThreadPool::WorkerLoop(int index) {
 }
 
 void ThreadPool::ParallelFor(int64_t n, int64_t grain, const RangeFn& fn) {
+  Run(n, grain, false, fn);
+}
+
+void ThreadPool::ParallelForGuided(int64_t n, int64_t min_grain, const RangeFn& fn) {
+  Run(n, min_grain, true, fn);
+}
+
+void ThreadPool::Run(int64_t n, int64_t grain, bool guided, const RangeFn& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   if (n_threads_ == 1 || n <= grain) {
@@ -83,6 +104,7 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain, const RangeFn& fn) {
   fn_ = &fn;
   n_ = n;
   grain_ = grain;
+  guided_ = guided;
   next_.store(0, std::memory_order_relaxed);
   pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   {

@@ -31,9 +31,15 @@ class ThreadPool {
   using RangeFn = std::function<void(int64_t begin, int64_t end, int thread)>;
   void ParallelFor(int64_t n, int64_t grain, const RangeFn& fn);
 
+  // Same, with chunks that shrink as the work runs out ("guided"): each claim takes
+  // about 1/(2 * size()) of what is left, at least `min_grain`. Early chunks are long
+  // runs over consecutive indices; the last ones are small, so threads finish together.
+  void ParallelForGuided(int64_t n, int64_t min_grain, const RangeFn& fn);
+
  private:
   void WorkerLoop(int index);
   void RunChunks(int thread);
+  void Run(int64_t n, int64_t grain, bool guided, const RangeFn& fn);
 
   int n_threads_;
   std::vector<std::thread> workers_;
@@ -48,6 +54,7 @@ class ThreadPool {
   const RangeFn* fn_ = nullptr;
   int64_t n_ = 0;
   int64_t grain_ = 1;
+  bool guided_ = false;
   std::atomic<int64_t> next_{0};
 };
 
