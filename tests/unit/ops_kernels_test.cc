@@ -35,15 +35,30 @@ std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.0f) {
 
 TEST(ThreadPool, EveryIndexExactlyOnce) {
   ThreadPool pool(3);
-  for (int64_t n : {0, 1, 5, 64, 1000}) {
-    for (int64_t grain : {1, 7, 100}) {
-      std::vector<std::atomic<int>> hits(n);
-      pool.ParallelFor(n, grain, [&](int64_t b, int64_t e, int t) {
-        ASSERT_GE(t, 0);
-        ASSERT_LT(t, 3);
-        for (int64_t i = b; i < e; ++i) hits[i]++;
-      });
-      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << n << " " << grain;
+  for (bool guided : {false, true}) {
+    for (int64_t n : {0, 1, 5, 64, 1000, 100000}) {
+      for (int64_t grain : {1, 7, 100}) {
+        std::vector<std::atomic<int>> hits(n);
+        std::atomic<int64_t> longest{0};
+        const ThreadPool::RangeFn fn = [&](int64_t b, int64_t e, int t) {
+          ASSERT_GE(t, 0);
+          ASSERT_LT(t, 3);
+          ASSERT_LT(b, e);
+          if (!guided) ASSERT_LE(e - b, grain);
+          int64_t l = longest.load();
+          while (e - b > l && !longest.compare_exchange_weak(l, e - b)) {
+          }
+          for (int64_t i = b; i < e; ++i) hits[i]++;
+        };
+        if (guided) {
+          pool.ParallelForGuided(n, grain, fn);
+        } else {
+          pool.ParallelFor(n, grain, fn);
+        }
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << n << " " << grain;
+        // Guided: the first claim takes about a sixth of the work (1 / (2 x 3 threads)).
+        if (guided && n == 100000) EXPECT_GE(longest.load(), n / 6 - 1);
+      }
     }
   }
 }
