@@ -152,6 +152,7 @@ CommandRegistration kGenerate("generate", 40, [](CLI::App& app) -> RunFn {
   app.description(
       "Run a raw prompt (taken literally; <image> or <__media__> marks the picture; special "
       "tokens parsed; no BOS unless the file asks), as llama.cpp's mtmd does");
+  a->model.cache_type = "f32";  // as the goldens: F32 keys and values, exact attention
   AddModelOptions(app, a->model);
   AddSamplingOptions(app, a->sampling);
   app.add_option("--image", a->image, "picture file (JPEG, PNG, WebP, GIF, BMP)");

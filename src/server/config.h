@@ -33,7 +33,7 @@ struct ServerConfig {
   std::string models_dir = "models";
   int threads = 0;                 // 0 = every core
   int context_length = 0;          // 0 = the file's
-  std::string kv_cache = "f32";    // f32 | f16
+  std::string kv_cache = "f16";    // f16 | f32
   bool demo = false;               // serve the random-weight fixtures
 
   // Limits on what clients send.
