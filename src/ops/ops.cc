@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "ops/cpu/gelu_rows.h"
 #include "ops/fp16.h"
 #include "ops/thread_pool.h"
 
@@ -35,7 +36,7 @@ void LayerNormRow(const float* x, int64_t n, const float* w, const float* b, flo
 // table[h] = fp16(GeluTanh(f32(h))) for every half h, built once.
 const uint16_t* GeluTable() {
   static const std::vector<uint16_t> table = [] {
-    std::vector<uint16_t> t(1 << 16);
+    std::vector<uint16_t> t((1 << 16) + 1);  // + padding for the SIMD gathers
     for (uint32_t h = 0; h < (1u << 16); ++h) {
       t[h] = F32ToF16(GeluTanh(F16ToF32(static_cast<uint16_t>(h))));
     }
@@ -66,16 +67,8 @@ float GeluTanh(float x) {
 
 void GeluInPlace(float* x, int64_t n, ThreadPool* pool) {
   const uint16_t* table = GeluTable();
-  auto run = [&](int64_t i0, int64_t i1, int) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const float v = x[i];
-      if (v <= -10.0f) {
-        x[i] = 0.0f;
-      } else if (v < 10.0f) {
-        x[i] = F16ToF32(table[F32ToF16(v)]);
-      }
-    }
-  };
+  const GeluTableRowFn row = ActiveGeluTableRow();
+  auto run = [&](int64_t i0, int64_t i1, int) { row(table, x + i0, i1 - i0); };
   if (pool != nullptr && n > 65536) {
     pool->ParallelFor(n, 16384, run);
   } else {

@@ -171,6 +171,45 @@ TEST(Ops, GeluTableIsTheFp16RoundedTanhGelu) {
   }
 }
 
+// The F16C + gather GELU rows against the scalar table lookup, bit for bit, on every
+// kernel set: every F16 value and the floats between neighbours (rounding ties), the
+// +-10 edges, infinities, NaN, and row lengths that leave every tail size.
+TEST(Ops, GeluRowsMatchScalarOnEveryKernelSet) {
+  std::vector<float> x;
+  for (uint32_t h = 0; h < (1u << 16); ++h) {
+    const float f = F16ToF32(static_cast<uint16_t>(h));
+    x.push_back(f);
+    x.push_back(std::nextafter(f, INFINITY));
+    x.push_back(std::nextafter(f, -INFINITY));
+  }
+  for (float f : {-10.f, 10.f, std::nextafter(-10.f, 0.f), std::nextafter(10.f, 0.f), INFINITY,
+                  -INFINITY, NAN, 65520.f, -65520.f, 1e-30f, -0.0f}) {
+    x.push_back(f);
+  }
+  const auto want = [](float v) {
+    if (v <= -10.f) return 0.f;
+    if (v < 10.f) return F16ToF32(F32ToF16(GeluTanh(F16ToF32(F32ToF16(v)))));
+    return v;
+  };
+  const cpu::KernelSet saved = cpu::ActiveKernelSet();
+  for (cpu::KernelSet set : cpu::AvailableKernelSets()) {
+    cpu::SetActiveKernelSet(set);
+    for (size_t len : {x.size(), size_t{0}, size_t{1}, size_t{7}, size_t{15}, size_t{17}, size_t{33}}) {
+      std::vector<float> y(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(len));
+      GeluInPlace(y.data(), static_cast<int64_t>(y.size()));
+      for (size_t i = 0; i < len; ++i) {
+        const float w = want(x[i]);
+        if (std::isnan(w)) {
+          ASSERT_TRUE(std::isnan(y[i])) << cpu::KernelSetName(set) << " x " << x[i];
+        } else {
+          ASSERT_EQ(F32Bits(y[i]), F32Bits(w)) << cpu::KernelSetName(set) << " x " << x[i];
+        }
+      }
+    }
+  }
+  cpu::SetActiveKernelSet(saved);
+}
+
 TEST(Ops, RopeNeoxRotatesPairsIAndIPlusHalf) {
   const int heads = 2, hd = 8, n_rot = 4;
   std::vector<float> x = Random(heads * hd, 9), orig = x;
