@@ -53,10 +53,11 @@ void DecodeAttention(const float* q, const KvView& kv, int64_t q_pos0, const Att
 }  // namespace
 
 void AttentionScratch::Reserve(int threads, int64_t max_kv, int head_dim) {
-  // K copy [kv, hd] + Vᵀ [hd, kv] + scores [qb, kv] + rounded queries [qb, hd]; the
-  // scores block also holds the decode kernels' scratch.
+  // K panels [ceil(kv / 32) * 32, hd] + Vᵀ [hd, kv] + scores [qb, kv] + rounded queries
+  // [qb, hd]; the scores block also holds the decode kernels' scratch.
   static_assert(kQueryBlock >= kDecodeHeadsPerPass);
-  const int64_t need = 2 * max_kv * head_dim + kQueryBlock * max_kv + kQueryBlock * head_dim + 64;
+  const int64_t need = (2 * max_kv + kPanelRows) * head_dim + kQueryBlock * max_kv +
+                       kQueryBlock * head_dim + 64;
   if (need > per_thread || static_cast<int64_t>(buf.size()) < need * threads) {
     per_thread = std::max(per_thread, need);
     buf.resize(static_cast<size_t>(per_thread) * threads);
@@ -84,12 +85,17 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const KvView& kv, 
   // F16 caches: keys and value rows are widened with the SIMD row converter (exact).
   const F16ToF32RowFn widen = ActiveF16ToF32Row();
 
-  // One task per head: its K (F16 caches) and Vᵀ are gathered once, growing with the
-  // causal horizon of each query block, and reused by all its query blocks.
+  const PanelKernelFn panel_kernel = ActivePanelKernel();
+  const int64_t kp_floats = ((n_kv + kPanelRows - 1) / kPanelRows) * kPanelRows * hd;
+
+  // One task per head: its keys (packed into panels of 32 keys interleaved by dimension,
+  // so Q·Kᵀ runs on the panel kernel: 32 keys x 6 queries per step, no horizontal sums)
+  // and Vᵀ are gathered once, growing with the causal horizon of each query block, and
+  // reused by all its query blocks.
   pool.ParallelFor(s.n_head, 1, [&](int64_t h0, int64_t h1, int thread) {
     float* base = scratch.buf.data() + static_cast<size_t>(thread) * scratch.per_thread;
-    float* kh = base;                         // [n_kv, hd] (F16 caches only)
-    float* vt = kh + n_kv * hd;               // [hd, n_kv]
+    float* kp = base;                         // key panels [n_kv / 32][hd][32]
+    float* vt = kp + kp_floats;               // [hd, n_kv]
     float* sc = vt + n_kv * hd;               // [qb, n_kv]
     float* qr = sc + kQueryBlock * n_kv;      // [qb, hd]
     for (int64_t hh = h0; hh < h1; ++hh) {
@@ -109,18 +115,24 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const KvView& kv, 
         }
         for (int64_t j = gathered; j < nk; ++j) {
           const int64_t at = j * kv.pos_stride + g * kv.head_stride;
+          float* panel = kp + (j / kPanelRows) * kPanelRows * hd;
+          const int slot = static_cast<int>(j % kPanelRows);
+          // A new panel starts zeroed: its unused slots feed rows that are never stored.
+          if (slot == 0) std::fill_n(panel, kPanelRows * hd, 0.0f);
           if (f16) {
-            widen(static_cast<const uint16_t*>(kv.k) + at, kh + j * hd, hd);
+            // qr is free until this block's queries are rounded into it below.
+            widen(static_cast<const uint16_t*>(kv.k) + at, qr, hd);
+            for (int d = 0; d < hd; ++d) panel[d * kPanelRows + slot] = qr[d];
             const uint16_t* vr = static_cast<const uint16_t*>(kv.v) + at;
             for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = F16ToF32(vr[d]);
           } else {
+            const float* kr = static_cast<const float*>(kv.k) + at;
+            for (int d = 0; d < hd; ++d) panel[d * kPanelRows + slot] = kr[d];
             const float* vr = static_cast<const float*>(kv.v) + at;
             for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = vr[d];
           }
         }
         gathered = std::max(gathered, nk);
-        const float* kbase = f16 ? kh : static_cast<const float*>(kv.k) + g * kv.head_stride;
-        const int64_t kstride = f16 ? hd : kv.pos_stride;
         const float* qbase = q + i0 * q_stride + h * hd;
         int64_t qstride = q_stride;
         if (f16) {
@@ -132,8 +144,11 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const KvView& kv, 
           qbase = qr;
           qstride = hd;
         }
-        // scores[i, j] = q_i · k_j
-        gemm(hd, kbase, kstride, nk, qbase, qstride, nq, sc, n_kv);
+        // scores[i, j] = q_i · k_j, 32 keys per panel
+        for (int64_t j0 = 0; j0 < nk; j0 += kPanelRows) {
+          panel_kernel(hd, kp + j0 * hd, qbase, qstride, nq, sc + j0, n_kv,
+                       static_cast<int>(std::min<int64_t>(kPanelRows, nk - j0)));
+        }
         for (int64_t i = 0; i < nq; ++i) {
           float* row = sc + i * n_kv;
           const int64_t visible = s.causal ? std::min(nk, q_pos0 + i0 + i + 1) : nk;
