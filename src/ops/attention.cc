@@ -5,7 +5,6 @@
 
 #include "common/check.h"
 #include "ops/cpu/attn_rows.h"
-#include "ops/cpu/gemm_f32.h"
 #include "ops/cpu/gemm_panel.h"
 #include "ops/fp16.h"
 #include "ops/thread_pool.h"
@@ -53,11 +52,12 @@ void DecodeAttention(const float* q, const KvView& kv, int64_t q_pos0, const Att
 }  // namespace
 
 void AttentionScratch::Reserve(int threads, int64_t max_kv, int head_dim) {
-  // K panels [ceil(kv / 32) * 32, hd] + Vᵀ [hd, kv] + scores [qb, kv] + rounded queries
-  // [qb, hd]; the scores block also holds the decode kernels' scratch.
+  // Key panels [ceil(kv / 32) * 32, hd] + value panels [ceil(hd / 32) * 32, kv] + scores
+  // [qb, kv] + rounded queries [qb, hd]; the scores block also holds the decode
+  // kernels' scratch.
   static_assert(kQueryBlock >= kDecodeHeadsPerPass);
-  const int64_t need = (2 * max_kv + kPanelRows) * head_dim + kQueryBlock * max_kv +
-                       kQueryBlock * head_dim + 64;
+  const int64_t need = (max_kv + kPanelRows) * head_dim + (head_dim + kPanelRows) * max_kv +
+                       kQueryBlock * max_kv + kQueryBlock * head_dim + 64;
   if (need > per_thread || static_cast<int64_t>(buf.size()) < need * threads) {
     per_thread = std::max(per_thread, need);
     buf.resize(static_cast<size_t>(per_thread) * threads);
@@ -80,28 +80,29 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const KvView& kv, 
   }
   const bool f16 = kv.type == TensorType::kF16;
   const int64_t q_blocks = (n_q + kQueryBlock - 1) / kQueryBlock;
-  const GemmF32Fn gemm = ActiveGemmF32();
   const SoftmaxRowFn softmax = ActiveSoftmaxRow();
   // F16 caches: keys and value rows are widened with the SIMD row converter (exact).
   const F16ToF32RowFn widen = ActiveF16ToF32Row();
 
   const PanelKernelFn panel_kernel = ActivePanelKernel();
   const int64_t kp_floats = ((n_kv + kPanelRows - 1) / kPanelRows) * kPanelRows * hd;
+  const int64_t v_panels = (hd + kPanelRows - 1) / kPanelRows;
 
-  // One task per head: its keys (packed into panels of 32 keys interleaved by dimension,
-  // so Q·Kᵀ runs on the panel kernel: 32 keys x 6 queries per step, no horizontal sums)
-  // and Vᵀ are gathered once, growing with the causal horizon of each query block, and
-  // reused by all its query blocks.
+  // One task per head. Its keys and values are gathered once, growing with the causal
+  // horizon of each query block, and reused by all its query blocks, both packed for the
+  // panel kernel (32 rows x 6 queries per step, no horizontal sums): keys in panels of 32
+  // keys interleaved by dimension (scores = Q·Kᵀ), values in panels of 32 dimensions,
+  // one row of 32 per key (out = P·V).
   pool.ParallelFor(s.n_head, 1, [&](int64_t h0, int64_t h1, int thread) {
     float* base = scratch.buf.data() + static_cast<size_t>(thread) * scratch.per_thread;
-    float* kp = base;                         // key panels [n_kv / 32][hd][32]
-    float* vt = kp + kp_floats;               // [hd, n_kv]
-    float* sc = vt + n_kv * hd;               // [qb, n_kv]
-    float* qr = sc + kQueryBlock * n_kv;      // [qb, hd]
+    float* kp = base;                           // key panels [n_kv / 32][hd][32]
+    float* vp = kp + kp_floats;                 // value panels [hd / 32][n_kv][32]
+    float* sc = vp + v_panels * kPanelRows * n_kv;  // [qb, n_kv]
+    float* qr = sc + kQueryBlock * n_kv;        // [qb, hd]
     for (int64_t hh = h0; hh < h1; ++hh) {
       const int h = static_cast<int>(hh);
       const int g = h / group;
-      int64_t gathered = 0;  // keys of this head already in kh / vt
+      int64_t gathered = 0;  // keys of this head already in kp / vp
       for (int64_t qb = 0; qb < q_blocks; ++qb) {
         const int64_t i0 = qb * kQueryBlock;
         const int64_t nq = std::min(kQueryBlock, n_q - i0);
@@ -119,17 +120,21 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const KvView& kv, 
           const int slot = static_cast<int>(j % kPanelRows);
           // A new panel starts zeroed: its unused slots feed rows that are never stored.
           if (slot == 0) std::fill_n(panel, kPanelRows * hd, 0.0f);
+          const float* kr = static_cast<const float*>(kv.k) + at;
+          const float* vr = static_cast<const float*>(kv.v) + at;
           if (f16) {
             // qr is free until this block's queries are rounded into it below.
             widen(static_cast<const uint16_t*>(kv.k) + at, qr, hd);
-            for (int d = 0; d < hd; ++d) panel[d * kPanelRows + slot] = qr[d];
-            const uint16_t* vr = static_cast<const uint16_t*>(kv.v) + at;
-            for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = F16ToF32(vr[d]);
-          } else {
-            const float* kr = static_cast<const float*>(kv.k) + at;
-            for (int d = 0; d < hd; ++d) panel[d * kPanelRows + slot] = kr[d];
-            const float* vr = static_cast<const float*>(kv.v) + at;
-            for (int d = 0; d < hd; ++d) vt[d * n_kv + j] = vr[d];
+            widen(static_cast<const uint16_t*>(kv.v) + at, qr + hd, hd);
+            kr = qr;
+            vr = qr + hd;
+          }
+          for (int d = 0; d < hd; ++d) panel[d * kPanelRows + slot] = kr[d];
+          for (int64_t p = 0; p < v_panels; ++p) {
+            float* row = vp + (p * n_kv + j) * kPanelRows;
+            const int64_t d0 = p * kPanelRows, nd = std::min<int64_t>(kPanelRows, hd - d0);
+            std::copy_n(vr + d0, nd, row);
+            std::fill(row + nd, row + kPanelRows, 0.0f);
           }
         }
         gathered = std::max(gathered, nk);
@@ -155,8 +160,12 @@ void Attention(const float* q, int64_t q_stride, int64_t n_q, const KvView& kv, 
           softmax(row, visible, s.scale, f16);
           for (int64_t j = visible; j < nk; ++j) row[j] = 0.0f;
         }
-        // out[i, d] = sum_j p[i, j] v[j, d]
-        gemm(nk, vt, n_kv, hd, sc, n_kv, nq, out + i0 * out_stride + h * hd, out_stride);
+        // out[i, d] = sum_j p[i, j] v[j, d], 32 dimensions per panel
+        for (int64_t p = 0; p < v_panels; ++p) {
+          panel_kernel(nk, vp + p * n_kv * kPanelRows, sc, n_kv, nq,
+                       out + i0 * out_stride + h * hd + p * kPanelRows, out_stride,
+                       static_cast<int>(std::min<int64_t>(kPanelRows, hd - p * kPanelRows)));
+        }
       }
     }
   });

@@ -1,8 +1,9 @@
 // Multi-head scaled dot-product attention over a key/value cache, blocked: each task
-// takes one head and a block of queries, computes the score block Q·Kᵀ with the F32
-// dot kernel, softmax, then P·V, entirely in per-thread scratch. Used for the 729-patch
-// vision pass (no mask) and the text prefill (causal). A single query (decode) takes
-// the streaming row kernels of ops/cpu/attn_rows.h instead.
+// takes one head and a block of queries, computes the score block Q·Kᵀ, softmax, then
+// P·V with the F32 panel kernel (keys and values packed once per head), entirely in
+// per-thread scratch. Used for the 729-patch vision pass (no mask) and the text prefill
+// (causal). A single query (decode) takes the streaming row kernels of
+// ops/cpu/attn_rows.h instead.
 #pragma once
 
 #include <cstdint>
