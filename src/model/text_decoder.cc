@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/cpu/gemm_panel.h"
 #include "ops/fp16.h"
 #include "ops/ops.h"
 #include "ops/quant.h"
@@ -44,12 +45,9 @@ void KvCache::Store(int layer, int pos, const float* kr, const float* vr) {
     const float* ks = kr + g * head_dim_;
     const float* vs = vr + g * head_dim_;
     if (type_ == TensorType::kF16) {
-      uint16_t* kd = reinterpret_cast<uint16_t*>(k(layer)) + at;
-      uint16_t* vd = reinterpret_cast<uint16_t*>(v(layer)) + at;
-      for (int d = 0; d < head_dim_; ++d) {
-        kd[d] = F32ToF16(ks[d]);
-        vd[d] = F32ToF16(vs[d]);
-      }
+      const F32ToF16RowFn to_f16 = ActiveF32ToF16Row();
+      to_f16(ks, reinterpret_cast<uint16_t*>(k(layer)) + at, head_dim_);
+      to_f16(vs, reinterpret_cast<uint16_t*>(v(layer)) + at, head_dim_);
     } else {
       std::memcpy(reinterpret_cast<float*>(k(layer)) + at, ks, head_dim_ * sizeof(float));
       std::memcpy(reinterpret_cast<float*>(v(layer)) + at, vs, head_dim_ * sizeof(float));

@@ -16,6 +16,7 @@
 #include "ops/cpu/attn_rows.h"
 #include "ops/cpu/dispatch.h"
 #include "ops/cpu/gemm_f32.h"
+#include "ops/cpu/gemm_panel.h"
 #include "ops/fp16.h"
 #include "ops/matmul.h"
 #include "ops/ops.h"
@@ -208,6 +209,45 @@ TEST(Ops, GeluRowsMatchScalarOnEveryKernelSet) {
     }
   }
   cpu::SetActiveKernelSet(saved);
+}
+
+// The F16C row converters (F16 caches, F16 weights) against the scalar conversions, bit
+// for bit: every F16 value and its neighbouring floats (rounding ties), overflow to
+// infinity, subnormals; NaN stays NaN.
+TEST(Ops, F16RowConvertersMatchScalar) {
+  std::vector<float> x;
+  std::vector<uint16_t> halves;
+  for (uint32_t h = 0; h < (1u << 16); ++h) {
+    const float f = F16ToF32(static_cast<uint16_t>(h));
+    halves.push_back(static_cast<uint16_t>(h));
+    x.push_back(f);
+    x.push_back(std::nextafter(f, INFINITY));
+    x.push_back(std::nextafter(f, -INFINITY));
+  }
+  for (float f : {65520.f, 65519.99f, -65520.f, 1e-8f, 2.98e-8f, 1e30f, -0.0f}) x.push_back(f);
+  std::vector<uint16_t> h16(x.size()), h16_ref(x.size());
+  std::vector<float> r(x.size()), r_ref(x.size()), w(halves.size()), w_ref(halves.size());
+  F32ToF16RowScalar(x.data(), h16_ref.data(), static_cast<int64_t>(x.size()));
+  RoundF16RowScalar(x.data(), r_ref.data(), static_cast<int64_t>(x.size()));
+  F16ToF32RowScalar(halves.data(), w_ref.data(), static_cast<int64_t>(halves.size()));
+  ActiveF32ToF16Row()(x.data(), h16.data(), static_cast<int64_t>(x.size()));
+  ActiveRoundF16Row()(x.data(), r.data(), static_cast<int64_t>(x.size()));
+  ActiveF16ToF32Row()(halves.data(), w.data(), static_cast<int64_t>(halves.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i])) {
+      ASSERT_TRUE(std::isnan(F16ToF32(h16[i])) && std::isnan(r[i])) << i;
+      continue;
+    }
+    ASSERT_EQ(h16[i], h16_ref[i]) << x[i];
+    ASSERT_EQ(F32Bits(r[i]), F32Bits(r_ref[i])) << x[i];
+  }
+  for (size_t i = 0; i < halves.size(); ++i) {
+    if (std::isnan(w_ref[i])) {
+      ASSERT_TRUE(std::isnan(w[i])) << i;
+    } else {
+      ASSERT_EQ(F32Bits(w[i]), F32Bits(w_ref[i])) << halves[i];
+    }
+  }
 }
 
 TEST(Ops, RopeNeoxRotatesPairsIAndIPlusHalf) {

@@ -23,6 +23,10 @@ void RoundF16RowScalar(const float* x, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = F16ToF32(F32ToF16(x[i]));
 }
 
+void F32ToF16RowScalar(const float* x, uint16_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = F32ToF16(x[i]);
+}
+
 void F16ToF32RowScalar(const uint16_t* h, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = F16ToF32(h[i]);
 }
@@ -43,6 +47,13 @@ RoundF16RowFn ActiveRoundF16Row() {
   if (HaveF16c()) return RoundF16RowAvx2;
 #endif
   return RoundF16RowScalar;
+}
+
+F32ToF16RowFn ActiveF32ToF16Row() {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (HaveF16c()) return F32ToF16RowAvx2;
+#endif
+  return F32ToF16RowScalar;
 }
 
 F16ToF32RowFn ActiveF16ToF32Row() {

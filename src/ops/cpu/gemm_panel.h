@@ -25,15 +25,20 @@ void PanelKernelAvx512(int64_t k, const float* panel, const float* x, int64_t x_
 // The kernel of the active kernel set.
 PanelKernelFn ActivePanelKernel();
 
-// out[i] = f32(f16(x[i])) (round to nearest even), and out[i] = f32(h[i]): row helpers
-// for the F16 path, F16C-accelerated where the kernel set has it.
+// out[i] = f32(f16(x[i])) (round to nearest even), out[i] = f16(x[i]) and
+// out[i] = f32(h[i]): row helpers for the F16 paths, F16C-accelerated where the kernel
+// set has it.
 using RoundF16RowFn = void (*)(const float* x, float* out, int64_t n);
+using F32ToF16RowFn = void (*)(const float* x, uint16_t* out, int64_t n);
 using F16ToF32RowFn = void (*)(const uint16_t* h, float* out, int64_t n);
 void RoundF16RowScalar(const float* x, float* out, int64_t n);
+void F32ToF16RowScalar(const float* x, uint16_t* out, int64_t n);
 void F16ToF32RowScalar(const uint16_t* h, float* out, int64_t n);
 void RoundF16RowAvx2(const float* x, float* out, int64_t n);
+void F32ToF16RowAvx2(const float* x, uint16_t* out, int64_t n);
 void F16ToF32RowAvx2(const uint16_t* h, float* out, int64_t n);
 RoundF16RowFn ActiveRoundF16Row();
+F32ToF16RowFn ActiveF32ToF16Row();
 F16ToF32RowFn ActiveF16ToF32Row();
 
 }  // namespace md

@@ -57,6 +57,18 @@ void RoundF16RowAvx2(const float* x, float* out, int64_t n) {
   }
 }
 
+void F32ToF16RowAvx2(const float* x, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; i < n; ++i) {
+    out[i] = static_cast<uint16_t>(
+        _mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(x[i]), _MM_FROUND_TO_NEAREST_INT)));
+  }
+}
+
 void F16ToF32RowAvx2(const uint16_t* h, float* out, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
