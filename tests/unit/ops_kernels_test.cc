@@ -45,7 +45,9 @@ TEST(ThreadPool, EveryIndexExactlyOnce) {
           ASSERT_GE(t, 0);
           ASSERT_LT(t, 3);
           ASSERT_LT(b, e);
-          if (!guided) ASSERT_LE(e - b, grain);
+          if (!guided) {
+            ASSERT_LE(e - b, grain);
+          }
           int64_t l = longest.load();
           while (e - b > l && !longest.compare_exchange_weak(l, e - b)) {
           }
@@ -58,7 +60,9 @@ TEST(ThreadPool, EveryIndexExactlyOnce) {
         }
         for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << n << " " << grain;
         // Guided: the first claim takes about a sixth of the work (1 / (2 x 3 threads)).
-        if (guided && n == 100000) EXPECT_GE(longest.load(), n / 6 - 1);
+        if (guided && n == 100000) {
+          EXPECT_GE(longest.load(), n / 6 - 1);
+        }
       }
     }
   }

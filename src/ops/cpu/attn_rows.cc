@@ -54,37 +54,15 @@ void DecodeAttentionScalar(const DecodeAttentionArgs& a, int h0, int h1, float* 
 }
 
 SoftmaxRowFn ActiveSoftmaxRow() {
-  switch (cpu::ActiveKernelSet()) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case cpu::KernelSet::kAvx512:
-      return SoftmaxRowAvx512;
-    case cpu::KernelSet::kAvx2:
-      return SoftmaxRowAvx2;
-#endif
-#if defined(__aarch64__)
-    case cpu::KernelSet::kNeon:
-      return SoftmaxRowNeon;
-#endif
-    default:
-      return SoftmaxRowScalar;
-  }
+  return cpu::PickForActiveSet<SoftmaxRowFn>(SoftmaxRowScalar, MD_X86_KERNEL(SoftmaxRowAvx2),
+                                             MD_X86_KERNEL(SoftmaxRowAvx512),
+                                             MD_ARM_KERNEL(SoftmaxRowNeon));
 }
 
 DecodeAttentionFn ActiveDecodeAttention() {
-  switch (cpu::ActiveKernelSet()) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case cpu::KernelSet::kAvx512:
-      return DecodeAttentionAvx512;
-    case cpu::KernelSet::kAvx2:
-      return DecodeAttentionAvx2;
-#endif
-#if defined(__aarch64__)
-    case cpu::KernelSet::kNeon:
-      return DecodeAttentionNeon;
-#endif
-    default:
-      return DecodeAttentionScalar;
-  }
+  return cpu::PickForActiveSet<DecodeAttentionFn>(
+      DecodeAttentionScalar, MD_X86_KERNEL(DecodeAttentionAvx2),
+      MD_X86_KERNEL(DecodeAttentionAvx512), MD_ARM_KERNEL(DecodeAttentionNeon));
 }
 
 }  // namespace md

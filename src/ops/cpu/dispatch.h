@@ -46,6 +46,39 @@ KernelSet ActiveKernelSet();
 // Overrides the active set (tests, benchmarks). Not thread-safe against running kernels.
 void SetActiveKernelSet(KernelSet set);
 
+// Picks, for the active kernel set, one of a function's per-set versions; a set without
+// its own (nullptr) falls back to AVX2 for AVX-512, then to scalar. Versions for another
+// architecture are named through MD_X86_KERNEL / MD_ARM_KERNEL, which give nullptr
+// where those files are not built.
+template <typename Fn>
+Fn PickForActiveSet(Fn scalar, Fn avx2, Fn avx512, Fn neon) {
+  switch (ActiveKernelSet()) {
+    case KernelSet::kAvx512:
+      if (avx512 != nullptr) return avx512;
+      [[fallthrough]];
+    case KernelSet::kAvx2:
+      if (avx2 != nullptr) return avx2;
+      break;
+    case KernelSet::kNeon:
+      if (neon != nullptr) return neon;
+      break;
+    case KernelSet::kScalar:
+      break;
+  }
+  return scalar;
+}
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define MD_X86_KERNEL(fn) (fn)
+#else
+#define MD_X86_KERNEL(fn) nullptr
+#endif
+#if defined(__aarch64__)
+#define MD_ARM_KERNEL(fn) (fn)
+#else
+#define MD_ARM_KERNEL(fn) nullptr
+#endif
+
 // Filled by the per-ISA files; each adds its kernels on top of what `t` holds.
 void AddScalarKernels(KernelTable* t);
 void AddAvx2Kernels(KernelTable* t);

@@ -17,16 +17,8 @@ void GeluTableRowScalar(const uint16_t* table, float* x, int64_t n) {
 }
 
 GeluTableRowFn ActiveGeluTableRow() {
-  switch (cpu::ActiveKernelSet()) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case cpu::KernelSet::kAvx512:
-      return GeluTableRowAvx512;
-    case cpu::KernelSet::kAvx2:
-      return GeluTableRowAvx2;
-#endif
-    default:
-      return GeluTableRowScalar;
-  }
+  return cpu::PickForActiveSet<GeluTableRowFn>(GeluTableRowScalar, MD_X86_KERNEL(GeluTableRowAvx2),
+                                               MD_X86_KERNEL(GeluTableRowAvx512), nullptr);
 }
 
 }  // namespace md

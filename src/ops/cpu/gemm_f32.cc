@@ -26,16 +26,8 @@ void GemmF32Scalar(int64_t n, const float* w, int64_t w_stride, int64_t nw, cons
 }
 
 GemmF32Fn ActiveGemmF32() {
-  switch (cpu::ActiveKernelSet()) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case cpu::KernelSet::kAvx512:
-      return GemmF32Avx512;
-    case cpu::KernelSet::kAvx2:
-      return GemmF32Avx2;
-#endif
-    default:
-      return GemmF32Scalar;
-  }
+  return cpu::PickForActiveSet<GemmF32Fn>(GemmF32Scalar, MD_X86_KERNEL(GemmF32Avx2),
+                                          MD_X86_KERNEL(GemmF32Avx512), nullptr);
 }
 
 }  // namespace md

@@ -31,49 +31,25 @@ void F16ToF32RowScalar(const uint16_t* h, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = F16ToF32(h[i]);
 }
 
-namespace {
-bool HaveF16c() {
-#if defined(__x86_64__) || defined(_M_X64)
-  return cpu::ActiveKernelSet() == cpu::KernelSet::kAvx2 ||
-         cpu::ActiveKernelSet() == cpu::KernelSet::kAvx512;
-#else
-  return false;
-#endif
-}
-}  // namespace
-
+// The F16C row helpers serve both x86 sets.
 RoundF16RowFn ActiveRoundF16Row() {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (HaveF16c()) return RoundF16RowAvx2;
-#endif
-  return RoundF16RowScalar;
+  return cpu::PickForActiveSet<RoundF16RowFn>(RoundF16RowScalar, MD_X86_KERNEL(RoundF16RowAvx2),
+                                              nullptr, nullptr);
 }
 
 F32ToF16RowFn ActiveF32ToF16Row() {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (HaveF16c()) return F32ToF16RowAvx2;
-#endif
-  return F32ToF16RowScalar;
+  return cpu::PickForActiveSet<F32ToF16RowFn>(F32ToF16RowScalar, MD_X86_KERNEL(F32ToF16RowAvx2),
+                                              nullptr, nullptr);
 }
 
 F16ToF32RowFn ActiveF16ToF32Row() {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (HaveF16c()) return F16ToF32RowAvx2;
-#endif
-  return F16ToF32RowScalar;
+  return cpu::PickForActiveSet<F16ToF32RowFn>(F16ToF32RowScalar, MD_X86_KERNEL(F16ToF32RowAvx2),
+                                              nullptr, nullptr);
 }
 
 PanelKernelFn ActivePanelKernel() {
-  switch (cpu::ActiveKernelSet()) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case cpu::KernelSet::kAvx512:
-      return PanelKernelAvx512;
-    case cpu::KernelSet::kAvx2:
-      return PanelKernelAvx2;
-#endif
-    default:
-      return PanelKernelScalar;
-  }
+  return cpu::PickForActiveSet<PanelKernelFn>(PanelKernelScalar, MD_X86_KERNEL(PanelKernelAvx2),
+                                              MD_X86_KERNEL(PanelKernelAvx512), nullptr);
 }
 
 }  // namespace md
