@@ -167,94 +167,90 @@ void DotQ4_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
 
 // ------------------------------------------------------------------ K-quants
 
-// Σ_j mins[j] * (bsums[2j] + bsums[2j+1]) spread over 4 int32 lanes; mins as 8 int16.
-inline __m128i MinsDotBsums(__m128i mins16, const uint8_t* q8k) {
-  const __m128i b0 = Load128(q8k + offsetof(BlockQ8_K, bsums));
-  const __m128i b1 = Load128(q8k + offsetof(BlockQ8_K, bsums) + 16);
-  return _mm_madd_epi16(_mm_hadd_epi16(b0, b1), mins16);
-}
-
-// int16 lane k of chunk `ch` takes sub-block scale (2 ch + k / 16): 32 lanes = 64 elements.
-inline __m512i ChunkScales(__m512i scales16, int ch) {
-  const __m512i idx =
-      _mm512_add_epi16(_mm512_set1_epi16(static_cast<int16_t>(2 * ch)),
-                       _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(1), 1));
-  return _mm512_permutexvar_epi16(idx, scales16);
-}
-
-template <int NA, bool kFive>
-void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  constexpr size_t kBlock = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
-  constexpr size_t kQs = kFive ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs);
-  __m512 acc[NA];
-  __m128 mins_acc[NA];
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) {
-    acc[c] = _mm512_setzero_ps();
-    mins_acc[c] = _mm_setzero_ps();
-  }
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
-  for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const uint8_t* wb = w + b * kBlock;
-    const KScaleWords kw = UnpackKScaleWords(wb + 4);
-    const __m128i sm_v = _mm_set_epi32(static_cast<int>(kw.w[3]), static_cast<int>(kw.w[2]),
-                                       static_cast<int>(kw.w[1]), static_cast<int>(kw.w[0]));
-    const __m512i scales16 = _mm512_cvtepu8_epi16(_mm256_castsi128_si256(sm_v));
-    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_srli_si128(sm_v, 8));
-    const float d = H(wb), dmin = H(wb + 2);
-    __m512i sumi[NA];
-#pragma GCC unroll 8
-    for (int c = 0; c < NA; ++c) sumi[c] = _mm512_setzero_si512();
-    __m512i qh2;
-    if constexpr (kFive) {
-      const __m256i qh = Load256(wb + offsetof(BlockQ5_K, qh));
-      qh2 = _mm512_inserti64x4(_mm512_zextsi256_si512(qh), _mm256_srli_epi16(qh, 1), 1);
-    }
-#pragma GCC unroll 8
-    for (int ch = 0; ch < 4; ++ch) {
-      // Bytes 0..31: low nibbles (sub-block 2ch), 32..63: high nibbles (2ch + 1), which
-      // is exactly the order of activations 64 ch .. 64 ch + 63.
-      const __m256i bytes = Load256(wb + kQs + 32 * ch);
-      __m512i q = _mm512_and_si512(
-          _mm512_inserti64x4(_mm512_zextsi256_si512(bytes), _mm256_srli_epi16(bytes, 4), 1), m4);
-      if constexpr (kFive) {
-        const __m512i hb = _mm512_and_si512(_mm512_srli_epi16(qh2, 2 * ch), _mm512_set1_epi8(1));
-        q = _mm512_or_si512(q, _mm512_slli_epi16(hb, 4));
-      }
-      const __m512i s = ChunkScales(scales16, ch);
-#pragma GCC unroll 8
-      for (int c = 0; c < NA; ++c) {
-        const __m512i av = Load512(a[c] + b * sizeof(BlockQ8_K) + 4 + 64 * ch);
-        sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q, av), s);
-      }
-    }
-#pragma GCC unroll 8
-    for (int c = 0; c < NA; ++c) {
-      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
-      const float dy = Load<float>(ab);
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_set1_ps(d * dy), acc[c]);
-      mins_acc[c] = _mm_fmadd_ps(_mm_cvtepi32_ps(MinsDotBsums(mins16, ab)), _mm_set1_ps(dmin * dy),
-                                 mins_acc[c]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) {
-    __m128 m = _mm_add_ps(mins_acc[c], _mm_movehl_ps(mins_acc[c], mins_acc[c]));
-    m = _mm_add_ss(m, _mm_movehdup_ps(m));
-    out[c] = _mm512_reduce_add_ps(acc[c]) - _mm_cvtss_f32(m);
-  }
-}
-
-// pshufb pattern selecting int16 scale `lo` in 128-bit lanes 0-1 and `lo + 2` in lanes 2-3
+// pshufb pattern selecting int16 scale `lo` in 128-bit lanes 0-1 and `hi` in lanes 2-3
 // of a register holding the eight scales in every 128-bit lane.
-inline __m512i ScalePairMask(int lo) {
-  const int hi = lo + 2;
+inline __m512i ScalePairMask(int lo, int hi) {
   const char l0 = static_cast<char>(2 * lo), l1 = static_cast<char>(2 * lo + 1);
   const char h0 = static_cast<char>(2 * hi), h1 = static_cast<char>(2 * hi + 1);
   return _mm512_set_epi8(h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0,  //
                          h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0, h1, h0,  //
                          l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0,  //
                          l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0, l1, l0);
+}
+
+// The eight 6-bit scales of a Q4_K/Q5_K block as int16 in every 128-bit lane, and the
+// eight mins as 16 int16 (each twice: one per 16-element activation sum).
+struct KScaleVectors {
+  __m512i scales16;
+  __m256i mins16;
+};
+inline KScaleVectors UnpackKScaleVectors(const uint8_t* packed) {
+  const KScaleWords kw = UnpackKScaleWords(packed);
+  const __m128i sc8 = _mm_cvtsi64_si128(static_cast<int64_t>(kw.w[0] | uint64_t{kw.w[1]} << 32));
+  const __m128i mn8 = _mm_cvtsi64_si128(static_cast<int64_t>(kw.w[2] | uint64_t{kw.w[3]} << 32));
+  return {_mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sc8)),
+          _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8))};
+}
+
+// Q4_K/Q5_K against NA activation rows (prefill tiles). Per 64 elements the 32 weight
+// bytes are broadcast to both halves of a register; a per-half variable shift puts the
+// low nibbles (sub-block 2 ch) below and the high ones (2 ch + 1) above, which is the
+// order of the activations, and Q5_K's fifth bits arrive the same way.
+template <int NA, bool kFive>
+void DotQ45_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
+  constexpr size_t kBlock = kFive ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  constexpr size_t kQs = kFive ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs);
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const __m512i one = _mm512_set1_epi8(0x01);
+  const __m512i nibble_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+  const __m512i mask[4] = {ScalePairMask(0, 1), ScalePairMask(2, 3), ScalePairMask(4, 5),
+                           ScalePairMask(6, 7)};
+  __m512 acc[NA];
+  __m256 mins_acc[NA];
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) {
+    acc[c] = _mm512_setzero_ps();
+    mins_acc[c] = _mm256_setzero_ps();
+  }
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const uint8_t* wb = w + b * kBlock;
+    const KScaleVectors sv = UnpackKScaleVectors(wb + 4);
+    __m512i sumi[NA];
+#pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) sumi[c] = _mm512_setzero_si512();
+    __m512i qh;
+    if constexpr (kFive) qh = _mm512_broadcast_i64x4(Load256(wb + offsetof(BlockQ5_K, qh)));
+#pragma GCC unroll 4
+    for (int ch = 0; ch < 4; ++ch) {
+      const __m512i bytes = _mm512_broadcast_i64x4(Load256(wb + kQs + 32 * ch));
+      __m512i q = _mm512_and_si512(_mm512_srlv_epi16(bytes, nibble_shift), m4);
+      if constexpr (kFive) {
+        // Fifth bit: qh bit 2 ch for the low nibbles, bit 2 ch + 1 for the high ones.
+        const __m512i shift = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(2 * ch)),
+                                                 _mm256_set1_epi16(static_cast<int16_t>(2 * ch + 1)), 1);
+        const __m512i hb = _mm512_and_si512(_mm512_srlv_epi16(qh, shift), one);
+        q = _mm512_or_si512(q, _mm512_slli_epi16(hb, 4));
+      }
+      const __m512i s = _mm512_shuffle_epi8(sv.scales16, mask[ch]);
+#pragma GCC unroll 8
+      for (int c = 0; c < NA; ++c) {
+        const __m512i av = Load512(a[c] + b * sizeof(BlockQ8_K) + 4 + 64 * ch);
+        sumi[c] = _mm512_dpwssd_epi32(sumi[c], _mm512_maddubs_epi16(q, av), s);
+      }
+    }
+    const float d = H(wb), dmin = H(wb + 2);
+#pragma GCC unroll 8
+    for (int c = 0; c < NA; ++c) {
+      const uint8_t* ab = a[c] + b * sizeof(BlockQ8_K);
+      const float dy = Load<float>(ab);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_set1_ps(d * dy), acc[c]);
+      // Σ_j min_j (bsum_2j + bsum_2j+1)
+      const __m256i m = _mm256_madd_epi16(Load256(ab + offsetof(BlockQ8_K, bsums)), sv.mins16);
+      mins_acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_set1_ps(dmin * dy), mins_acc[c]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int c = 0; c < NA; ++c) out[c] = _mm512_reduce_add_ps(acc[c]) - HSum256(mins_acc[c]);
 }
 
 // Activations a[lo .. lo + 31] and a[lo + 64 .. lo + 95] in one register: the order of
@@ -271,8 +267,8 @@ void DotQ4_K1(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   constexpr int kPrefetchAhead = 2048;
   const uint8_t* ab = a[0];
   const __m512i m4 = _mm512_set1_epi8(0x0F);
-  const __m512i mask0 = ScalePairMask(0), mask1 = ScalePairMask(1);
-  const __m512i mask4 = ScalePairMask(4), mask5 = ScalePairMask(5);
+  const __m512i mask0 = ScalePairMask(0, 2), mask1 = ScalePairMask(1, 3);
+  const __m512i mask4 = ScalePairMask(4, 6), mask5 = ScalePairMask(5, 7);
   __m512 acc = _mm512_setzero_ps();
   __m256 mins_acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
@@ -284,10 +280,8 @@ void DotQ4_K1(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     for (int l = 0; l < 3; ++l) {
       _mm_prefetch(reinterpret_cast<const char*>(wb) + kPrefetchAhead + 64 * l, _MM_HINT_T0);
     }
-    const KScaleWords kw = UnpackKScaleWords(wb + offsetof(BlockQ4_K, scales));
-    const __m128i sc8 = _mm_cvtsi64_si128(static_cast<int64_t>(kw.w[0] | uint64_t{kw.w[1]} << 32));
-    const __m128i mn8 = _mm_cvtsi64_si128(static_cast<int64_t>(kw.w[2] | uint64_t{kw.w[3]} << 32));
-    const __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sc8));
+    const KScaleVectors sv = UnpackKScaleVectors(wb + offsetof(BlockQ4_K, scales));
+    const __m512i sc16 = sv.scales16;
     const __m512i q0 = Load512(wb + offsetof(BlockQ4_K, qs));
     const __m512i q1 = Load512(wb + offsetof(BlockQ4_K, qs) + 64);
     const uint8_t* q8 = qa + offsetof(BlockQ8_K, qs);
@@ -310,9 +304,8 @@ void DotQ4_K1(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_set1_ps(H(wb) * dy),
                           acc);
     // Σ_j min_j (bsum_2j + bsum_2j+1): each min meets both of its 16-element sums.
-    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));
     const __m256i bs = Load256(qa + offsetof(BlockQ8_K, bsums));
-    mins_acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mins16)),
+    mins_acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bs, sv.mins16)),
                                _mm256_set1_ps(H(wb + 2) * dy), mins_acc);
   }
   *out = _mm512_reduce_add_ps(acc) - HSum256(mins_acc);
