@@ -40,12 +40,12 @@ void KvCache::CopyPrefix(const KvCache& other, int n) {
 
 void KvCache::Store(int layer, int pos, const float* kr, const float* vr) {
   MD_CHECK(pos >= 0 && pos < capacity_);
+  const F32ToF16RowFn to_f16 = ActiveF32ToF16Row();
   for (int g = 0; g < n_head_kv_; ++g) {
     const size_t at = static_cast<size_t>(g) * head_stride() + static_cast<size_t>(pos) * head_dim_;
     const float* ks = kr + g * head_dim_;
     const float* vs = vr + g * head_dim_;
     if (type_ == TensorType::kF16) {
-      const F32ToF16RowFn to_f16 = ActiveF32ToF16Row();
       to_f16(ks, reinterpret_cast<uint16_t*>(k(layer)) + at, head_dim_);
       to_f16(vs, reinterpret_cast<uint16_t*>(v(layer)) + at, head_dim_);
     } else {

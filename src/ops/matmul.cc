@@ -21,14 +21,13 @@ namespace {
 constexpr int64_t kRowBlock = 16;
 constexpr int64_t kTokenBlock = 64;
 
-// When every token fits one token block (decode, short prompts), threads claim runs of
-// consecutive row blocks that shrink as the matrix runs out (guided): long sequential
-// streams keep the hardware prefetcher going and the shared work counter quiet, and the
-// small last runs let the threads finish together. Claiming single 16-row blocks held
-// Q4_K decode to 12 GB/s from DRAM on 2 threads; runs reach 20-29 GB/s
-// (bench/engine_matmul_bench).
 // Calls fn(r0, nr, t0, nt) for every tile of up to kRowBlock weight rows x kTokenBlock
-// tokens, on all threads of the pool.
+// tokens, on all threads of the pool. When every token fits one token block (decode,
+// short prompts), threads claim runs of consecutive row blocks that shrink as the matrix
+// runs out (guided): long sequential streams keep the hardware prefetcher going and the
+// shared work counter quiet, and the small last runs let the threads finish together.
+// Claiming single 16-row blocks held Q4_K decode to 12 GB/s from DRAM on 2 threads;
+// runs reach 20-29 GB/s (bench/engine_matmul_bench).
 template <typename Fn>
 void ForEachTile(int64_t n_out, int64_t n_tokens, ThreadPool& pool, const Fn& fn) {
   const int64_t row_blocks = (n_out + kRowBlock - 1) / kRowBlock;
@@ -75,8 +74,9 @@ void MatMulPanels(const Tensor& w, const float* x, int64_t x_stride, int64_t n_t
   }
   // Per thread: the panel, then one widened row.
   const size_t per_thread = static_cast<size_t>(k) * (kPanelRows + 1);
-  if (scratch.panels.size() < per_thread * pool.size())
+  if (scratch.panels.size() < per_thread * pool.size()) {
     scratch.panels.resize(per_thread * pool.size());
+  }
   const F16ToF32RowFn widen = ActiveF16ToF32Row();
   const int64_t n_panels = (n_out + kPanelRows - 1) / kPanelRows;
   const int64_t n_tb = (n_tokens + kPanelTokenBlock - 1) / kPanelTokenBlock;
