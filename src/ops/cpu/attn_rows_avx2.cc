@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "ops/cpu/attn_rows_simd.h"
+#include "ops/cpu/simd_x86.h"
 
 namespace md {
 namespace {
@@ -22,12 +23,7 @@ struct V256 {
   static T Mul(T a, T b) { return _mm256_mul_ps(a, b); }
   static T Fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T Max(T a, T b) { return _mm256_max_ps(a, b); }
-  static float ReduceAdd(T x) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
+  static float ReduceAdd(T x) { return HSum256(x); }
   static float ReduceMax(T x) {
     __m128 s = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
     s = _mm_max_ps(s, _mm_movehl_ps(s, s));

@@ -3,25 +3,17 @@
 #include <immintrin.h>
 
 #include "ops/cpu/gemm_f32.h"
+#include "ops/cpu/simd_x86.h"
 
 namespace md {
 
 namespace {
 
-inline float Hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-  return _mm_cvtss_f32(lo);
-}
-
 inline float Dot1(int64_t n, const float* w, const float* a) {
   __m256 s = _mm256_setzero_ps();
   int64_t k = 0;
   for (; k + 8 <= n; k += 8) s = _mm256_fmadd_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(a + k), s);
-  float r = Hsum(s);
+  float r = HSum256(s);
   for (; k < n; ++k) r += w[k] * a[k];
   return r;
 }
@@ -58,8 +50,8 @@ void GemmF32Avx2(int64_t n, const float* w, int64_t w_stride, int64_t nw, const 
         s30 = _mm256_fmadd_ps(v, x0, s30);
         s31 = _mm256_fmadd_ps(v, x1, s31);
       }
-      float t[8] = {Hsum(s00), Hsum(s01), Hsum(s10), Hsum(s11),
-                    Hsum(s20), Hsum(s21), Hsum(s30), Hsum(s31)};
+      float t[8] = {HSum256(s00), HSum256(s01), HSum256(s10), HSum256(s11),
+                    HSum256(s20), HSum256(s21), HSum256(s30), HSum256(s31)};
       for (int64_t k = n8; k < n; ++k) {
         t[0] += w0[k] * a0[k];
         t[1] += w0[k] * a1[k];

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "ops/cpu/dispatch.h"
+#include "ops/cpu/simd_x86.h"
 #include "ops/cpu/quant_simd_common.h"
 #include "ops/quant_blocks.h"
 #include "ops/quant_reference.h"
@@ -20,13 +21,6 @@ namespace md::cpu {
 namespace {
 
 using namespace md::quant;
-
-inline float HSum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 inline int HSumI32(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -207,7 +201,7 @@ void DotF32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   }
 #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
-    float s = HSum(_mm256_add_ps(acc[c][0], acc[c][1]));
+    float s = HSum256(_mm256_add_ps(acc[c][0], acc[c][1]));
     // Rows may start anywhere (a weight row inside a file): no float dereferences.
     for (int64_t k = i; k < n; ++k) s += Load<float>(w + 4 * k) * Load<float>(a[c] + 4 * k);
     out[c] = s;
@@ -231,7 +225,7 @@ void DotF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   }
 #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
-    float s = HSum(_mm256_add_ps(acc[c][0], acc[c][1]));
+    float s = HSum256(_mm256_add_ps(acc[c][0], acc[c][1]));
     for (int64_t k = i; k < n; ++k) s += H(w + 2 * k) * H(a[c] + 2 * k);
     out[c] = s;
   }
@@ -257,7 +251,7 @@ void DotF16Block2x4(const uint8_t* w0, const uint8_t* w1, const uint8_t* const* 
   }
 #pragma GCC unroll 8
   for (int c = 0; c < 4; ++c) {
-    float s0 = HSum(acc[0][c]), s1 = HSum(acc[1][c]);
+    float s0 = HSum256(acc[0][c]), s1 = HSum256(acc[1][c]);
     for (int64_t k = i; k < n; ++k) {
       const float y = LoadF16(a[c] + 2 * k);
       s0 += LoadF16(w0 + 2 * k) * y;
@@ -315,7 +309,7 @@ void DotBF16N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
   }
 #pragma GCC unroll 8
   for (int c = 0; c < NA; ++c) {
-    float s = HSum(acc[c]);
+    float s = HSum256(acc[c]);
     for (int64_t k = i; k < n; ++k) {
       s += BF16ToF32(Load<uint16_t>(w + 2 * k)) * BF16ToF32(Load<uint16_t>(a[c] + 2 * k));
     }
@@ -354,24 +348,6 @@ inline void StepQ4_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m25
                         acc);
 }
 
-// Dot products of one 32-block weight row with NA activation rows. Two accumulator sets
-// alternate between consecutive blocks, so a block does not wait on the previous FMA.
-template <int NA, void (*Step)(const uint8_t*, const uint8_t* const*, int64_t, __m256*)>
-void DotBlocks32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  __m256 acc[2][NA];
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
-  const int64_t nb = n / kQK;
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    Step(w, a, b, acc[0]);
-    Step(w, a, b + 1, acc[1]);
-  }
-  if (b < nb) Step(w, a, b, acc[0]);
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(_mm256_add_ps(acc[0][c], acc[1][c]));
-}
-
 template <int NA>
 void DotQ8_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
   DotBlocks32N<NA, StepQ8_0<NA>>(w, a, n, out);
@@ -403,7 +379,7 @@ void DotQ5_0N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     }
   }
 #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]);
 }
 
 template <int NA>
@@ -425,7 +401,7 @@ void DotQ4_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     }
   }
 #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) + mins[c];
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]) + mins[c];
 }
 
 template <int NA>
@@ -449,7 +425,7 @@ void DotQ5_1N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     }
   }
 #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) + mins[c];
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]) + mins[c];
 }
 
 // ------------------------------------------------------------------ K-quants
@@ -507,7 +483,7 @@ void DotQ4_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     }
   }
 #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) - mins_acc[c];
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]) - mins_acc[c];
 }
 
 template <int NA>
@@ -557,7 +533,7 @@ void DotQ5_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     }
   }
 #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]) - mins_acc[c];
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]) - mins_acc[c];
 }
 
 template <int NA>
@@ -617,7 +593,7 @@ void DotQ6_KN(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) 
     }
   }
 #pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum(acc[c]);
+  for (int c = 0; c < NA; ++c) out[c] = HSum256(acc[c]);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "ops/cpu/dispatch.h"
+#include "ops/cpu/simd_x86.h"
 #include "ops/cpu/quant_simd_common.h"
 #include "ops/quant_blocks.h"
 
@@ -31,13 +32,6 @@ inline __m256i Load256(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 inline __m512i Load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
-
-inline float HSum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // ------------------------------------------------------------------ float dots
 
@@ -135,24 +129,6 @@ inline void StepQ4_0(const uint8_t* w, const uint8_t* const* a, int64_t b, __m25
   const __m128i bytes = Load128(wb + 2);
   const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bytes, 4), bytes), m4);
   AccumulateQ8Block<NA>(_mm256_sub_epi8(nib, _mm256_set1_epi8(8)), H(wb), a, b, acc);
-}
-
-// Dot products of one 32-block weight row with NA activation rows. Two accumulator sets
-// alternate between consecutive blocks, so a block does not wait on the previous FMA.
-template <int NA, void (*Step)(const uint8_t*, const uint8_t* const*, int64_t, __m256*)>
-void DotBlocks32N(const uint8_t* w, const uint8_t* const* a, int64_t n, float* out) {
-  __m256 acc[2][NA];
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
-  const int64_t nb = n / kQK;
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    Step(w, a, b, acc[0]);
-    Step(w, a, b + 1, acc[1]);
-  }
-  if (b < nb) Step(w, a, b, acc[0]);
-#pragma GCC unroll 8
-  for (int c = 0; c < NA; ++c) out[c] = HSum256(_mm256_add_ps(acc[0][c], acc[1][c]));
 }
 
 template <int NA>
